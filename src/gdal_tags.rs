@@ -1,0 +1,165 @@
+//! GDAL's private TIFF tags: `GDAL_NODATA` (42113) and `GDAL_METADATA` (42112).
+//!
+//! GDAL_NODATA is ASCII holding one number for all bands: `-9999`, `nan`,
+//! `-3.4e+38`, `255`, `inf`. GDAL_METADATA is a small XML document,
+//! `<GDALMetadata><Item name=".." sample="0" role="..">value</Item>...`,
+//! where items with a `sample` attribute belong to that band (0-based) and
+//! the roles `description`, `scale`, `offset` carry band properties.
+
+use std::collections::BTreeMap;
+
+use quick_xml::Reader;
+use quick_xml::events::Event;
+
+/// Parses GDAL_NODATA the way GDAL does: surrounding blanks ignored,
+/// `nan`/`inf` in any case and sign. `None` when it is no number.
+pub fn parse_nodata(s: &str) -> Option<f64> {
+    let t = s.trim().trim_end_matches('\0').trim();
+    let lower = t.to_ascii_lowercase();
+    let unsigned = lower.trim_start_matches(['+', '-']);
+    if unsigned.starts_with("nan") {
+        return Some(f64::NAN);
+    }
+    if unsigned.starts_with("inf") {
+        return Some(if lower.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY });
+    }
+    t.parse().ok()
+}
+
+/// Band-level properties from GDAL_METADATA.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BandMetadata {
+    /// `role="description"`.
+    pub description: Option<String>,
+    /// `role="scale"`.
+    pub scale: Option<f64>,
+    /// `role="offset"`.
+    pub offset: Option<f64>,
+    /// Other band items by name.
+    pub items: BTreeMap<String, String>,
+}
+
+/// The parsed GDAL_METADATA document.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GdalMetadata {
+    /// Dataset-level items (no `sample` attribute) by name.
+    pub dataset: BTreeMap<String, String>,
+    /// Per band, indexed by the `sample` attribute.
+    pub bands: BTreeMap<usize, BandMetadata>,
+}
+
+impl GdalMetadata {
+    /// Parses the XML; malformed XML yields what was read before the error
+    /// (with a warning), never a failure to open.
+    pub fn parse(xml: &str) -> GdalMetadata {
+        let mut out = GdalMetadata::default();
+        let mut reader = Reader::from_str(xml);
+        let mut current: Option<(String, Option<usize>, Option<String>)> = None;
+        let mut text = String::new();
+        loop {
+            match reader.read_event() {
+                Ok(Event::Start(e)) if e.name().as_ref() == b"Item" => {
+                    let (mut name, mut sample, mut role) = (String::new(), None, None);
+                    for a in e.attributes().flatten() {
+                        let v = a.unescape_value().map(|c| c.into_owned()).unwrap_or_default();
+                        match a.key.as_ref() {
+                            b"name" => name = v,
+                            b"sample" => sample = v.trim().parse().ok(),
+                            b"role" => role = Some(v),
+                            _ => {}
+                        }
+                    }
+                    current = Some((name, sample, role));
+                    text.clear();
+                }
+                Ok(Event::Text(t)) if current.is_some() => {
+                    if let Ok(s) = t.decode() {
+                        text.push_str(&s);
+                    }
+                }
+                Ok(Event::GeneralRef(r)) if current.is_some() => {
+                    if let Ok(Some(c)) = r.resolve_char_ref() {
+                        text.push(c);
+                        continue;
+                    }
+                    let name = r.decode().map(|c| c.into_owned()).unwrap_or_default();
+                    text.push_str(match name.as_str() {
+                        "amp" => "&",
+                        "lt" => "<",
+                        "gt" => ">",
+                        "quot" => "\"",
+                        "apos" => "'",
+                        _ => "",
+                    });
+                }
+                Ok(Event::End(e)) if e.name().as_ref() == b"Item" => {
+                    if let Some((name, sample, role)) = current.take() {
+                        out.add(name, sample, role.as_deref(), std::mem::take(&mut text));
+                    }
+                }
+                Ok(Event::Eof) => break,
+                Err(err) => {
+                    tracing::warn!("GDAL_METADATA is not well-formed XML: {err}");
+                    break;
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    fn add(&mut self, name: String, sample: Option<usize>, role: Option<&str>, value: String) {
+        let Some(band) = sample else {
+            self.dataset.insert(name, value);
+            return;
+        };
+        let b = self.bands.entry(band).or_default();
+        match role {
+            Some("description") => b.description = Some(value),
+            Some("scale") => b.scale = value.trim().parse().ok(),
+            Some("offset") => b.offset = value.trim().parse().ok(),
+            _ => {
+                b.items.insert(name, value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nodata_forms_gdal_writes() {
+        assert_eq!(parse_nodata("-9999"), Some(-9999.0));
+        assert_eq!(parse_nodata("255\0"), Some(255.0));
+        assert_eq!(parse_nodata(" -3.4e+38 "), Some(-3.4e38));
+        assert_eq!(parse_nodata("1e20"), Some(1e20));
+        assert!(parse_nodata("nan").unwrap().is_nan());
+        assert!(parse_nodata("-NaN").unwrap().is_nan());
+        assert_eq!(parse_nodata("-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_nodata("none"), None);
+    }
+
+    #[test]
+    fn metadata_items_by_band_and_role() {
+        let m = GdalMetadata::parse(
+            r#"<GDALMetadata>
+  <Item name="SOURCE">fixtures</Item>
+  <Item name="DESCRIPTION" sample="0" role="description">slope &amp; aspect</Item>
+  <Item name="SCALE" sample="0" role="scale">0.5</Item>
+  <Item name="OFFSET" sample="1" role="offset">-1.5</Item>
+  <Item name="STATISTICS_MEAN" sample="1">3</Item>
+</GDALMetadata>"#,
+        );
+        assert_eq!(m.dataset.get("SOURCE").map(String::as_str), Some("fixtures"));
+        let b0 = m.bands.get(&0).unwrap();
+        assert_eq!(b0.description.as_deref(), Some("slope & aspect"));
+        assert_eq!(b0.scale, Some(0.5));
+        let b1 = m.bands.get(&1).unwrap();
+        assert_eq!(b1.offset, Some(-1.5));
+        assert_eq!(b1.items.get("STATISTICS_MEAN").map(String::as_str), Some("3"));
+        // Broken XML keeps what came before the break.
+        assert_eq!(GdalMetadata::parse("<GDALMetadata><Item name=\"A\">1</Item><Item").dataset.len(), 1);
+    }
+}

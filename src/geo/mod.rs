@@ -1,0 +1,11 @@
+//! Pure georeferencing: affine transforms, bounds, GeoKeys and CRSs.
+//!
+//! Nothing here does I/O; it reads tag values already parsed by [`crate::tiff`].
+
+mod affine;
+mod georef;
+mod geokeys;
+
+pub use affine::{Affine, Bounds};
+pub use geokeys::{Crs, GeoKey, GeoKeyValue, GeoKeys, geokey_name};
+pub use georef::{Georeference, RasterType};

@@ -1,0 +1,39 @@
+//! # async-cog
+//!
+//! A pure-Rust async reader for Cloud-Optimized GeoTIFFs, over any
+//! `object_store` backend (S3, GCS, Azure, HTTP, local files) or bytes in
+//! memory, with no GDAL underneath.
+//!
+//! ```no_run
+//! # async fn demo() -> async_cog::Result<()> {
+//! let cog = async_cog::CogReader::open("fixtures/u8_jpeg_rgb.tif").await?;
+//! let p = cog.profile();
+//! println!("{}x{} {} bands of {}, EPSG {:?}", p.width, p.height, p.count, p.dtype, p.epsg());
+//! # Ok(()) }
+//! ```
+//!
+//! Layers, from the edge inwards (see `DESIGN.md`): [`CogReader`] (the public
+//! face) over [`source`] (the one way bytes come in) over the pure cores
+//! [`tiff`] (header, IFDs, tags), [`geo`] (transforms, GeoKeys, CRSs) and
+//! [`raster`] (data types). The cores do no I/O.
+
+#![warn(missing_docs)]
+
+mod error;
+pub mod gdal_tags;
+pub mod geo;
+mod levels;
+mod options;
+mod profile;
+pub mod raster;
+mod reader;
+pub mod source;
+pub mod tiff;
+
+pub use error::{Error, Location, Result};
+pub use levels::Level;
+pub use options::{Limits, Options};
+pub use profile::{BandInfo, Interleave, MaskSource, Profile};
+pub use raster::DataType;
+pub use reader::CogReader;
+pub use source::RequestStats;

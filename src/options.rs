@@ -1,0 +1,213 @@
+//! Reader configuration: [`Options`] and the allocation [`Limits`].
+//!
+//! Options are built with typed `with_*` methods, or read from the environment
+//! with [`Options::from_env`] using the variable names aiocogeo uses
+//! (`INGESTED_BYTES_AT_OPEN`, `ENABLE_BLOCK_CACHE`,
+//! `HTTP_MERGE_CONSECUTIVE_RANGES`, `LOG_LEVEL`) plus our own, prefixed
+//! `ASYNC_COG_`. A bad value is an [`Error::Config`] naming the variable.
+//!
+//! Limits exist because every count and size in a TIFF comes from an
+//! untrusted file: they are checked before any allocation the file sizes.
+
+use crate::error::{Error, Result};
+
+/// Upper bounds on what a file may make us allocate or fetch while opening.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most IFDs followed along the chain.
+    pub max_ifds: usize,
+    /// Most entries in one IFD.
+    pub max_tags_per_ifd: u64,
+    /// Most elements in one tag value (e.g. TileOffsets entries).
+    pub max_array_len: u64,
+    /// Most bytes opening may fetch in all (the first GET included).
+    pub max_header_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_ifds: 1024,
+            max_tags_per_ifd: 4096,
+            // 16 Mi entries: a 1,000,000 x 1,000,000 image in 256-pixel tiles.
+            max_array_len: 1 << 24,
+            max_header_bytes: 64 << 20,
+        }
+    }
+}
+
+impl Limits {
+    /// No limits at all: only for files you trust.
+    pub fn unlimited() -> Self {
+        Self {
+            max_ifds: usize::MAX,
+            max_tags_per_ifd: u64::MAX,
+            max_array_len: u64::MAX,
+            max_header_bytes: u64::MAX,
+        }
+    }
+}
+
+/// How a [`crate::CogReader`] fetches and caches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    /// Bytes fetched from offset 0 by the single GET that opens a file.
+    pub ingested_bytes_at_open: u64,
+    /// Whether decoded-block caching is on (used by tile reads).
+    pub enable_block_cache: bool,
+    /// Merge touching byte ranges into one request (GDAL's
+    /// `GDAL_HTTP_MERGE_CONSECUTIVE_RANGES`).
+    pub merge_consecutive_ranges: bool,
+    /// Log level for the CLI's subscriber (`LOG_LEVEL`), e.g. `info`.
+    pub log_level: Option<String>,
+    /// Allocation and fetch limits.
+    pub limits: Limits,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            ingested_bytes_at_open: 16384,
+            enable_block_cache: true,
+            merge_consecutive_ranges: true,
+            log_level: None,
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl Options {
+    /// Defaults: 16 KiB at open, cache on, merge touching ranges.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Defaults overridden by the process environment.
+    pub fn from_env() -> Result<Self> {
+        Self::from_vars(std::env::vars())
+    }
+
+    /// Defaults overridden by the given `(name, value)` pairs, read as
+    /// [`Options::from_env`] reads the environment. Unknown names are ignored.
+    pub fn from_vars<I, K, V>(vars: I) -> Result<Self>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let mut o = Self::default();
+        for (k, v) in vars {
+            let (k, v) = (k.as_ref(), v.as_ref());
+            match k {
+                "INGESTED_BYTES_AT_OPEN" => {
+                    o.ingested_bytes_at_open = parse_u64(k, v)?;
+                    if o.ingested_bytes_at_open < 16 {
+                        return Err(config(k, v, "at least 16 bytes (a BigTIFF header)"));
+                    }
+                }
+                "ENABLE_BLOCK_CACHE" => o.enable_block_cache = parse_bool(k, v)?,
+                "HTTP_MERGE_CONSECUTIVE_RANGES" => o.merge_consecutive_ranges = parse_bool(k, v)?,
+                "LOG_LEVEL" => {
+                    let level = v.trim().to_ascii_lowercase();
+                    if !["error", "warn", "warning", "info", "debug", "trace", "off"]
+                        .contains(&level.as_str())
+                    {
+                        return Err(config(k, v, "one of ERROR, WARN, INFO, DEBUG, TRACE, OFF"));
+                    }
+                    o.log_level = Some(if level == "warning" {
+                        "warn".into()
+                    } else {
+                        level
+                    });
+                }
+                "ASYNC_COG_MAX_HEADER_BYTES" => o.limits.max_header_bytes = parse_u64(k, v)?,
+                "ASYNC_COG_MAX_IFDS" => {
+                    o.limits.max_ifds = usize::try_from(parse_u64(k, v)?).unwrap_or(usize::MAX)
+                }
+                _ => {}
+            }
+        }
+        Ok(o)
+    }
+
+    /// Sets the size of the opening GET (at least 16 bytes are always fetched).
+    pub fn with_ingested_bytes_at_open(mut self, bytes: u64) -> Self {
+        self.ingested_bytes_at_open = bytes.max(16);
+        self
+    }
+
+    /// Turns the block cache on or off.
+    pub fn with_block_cache(mut self, enabled: bool) -> Self {
+        self.enable_block_cache = enabled;
+        self
+    }
+
+    /// Turns merging of touching byte ranges on or off.
+    pub fn with_merge_consecutive_ranges(mut self, merge: bool) -> Self {
+        self.merge_consecutive_ranges = merge;
+        self
+    }
+
+    /// Replaces the limits.
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+}
+
+fn config(key: &str, value: &str, message: &str) -> Error {
+    Error::Config {
+        key: key.to_string(),
+        value: value.to_string(),
+        message: message.to_string(),
+    }
+}
+
+fn parse_u64(key: &str, value: &str) -> Result<u64> {
+    value
+        .trim()
+        .parse()
+        .map_err(|_| config(key, value, "a non-negative whole number"))
+}
+
+/// GDAL-style booleans: TRUE/FALSE, YES/NO, ON/OFF, 1/0, any case.
+fn parse_bool(key: &str, value: &str) -> Result<bool> {
+    match value.trim().to_ascii_uppercase().as_str() {
+        "TRUE" | "YES" | "ON" | "1" => Ok(true),
+        "FALSE" | "NO" | "OFF" | "0" => Ok(false),
+        _ => Err(config(key, value, "TRUE or FALSE (also YES/NO, ON/OFF, 1/0)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_vars_reads_aiocogeo_names() {
+        let o = Options::from_vars([
+            ("INGESTED_BYTES_AT_OPEN", "32768"),
+            ("ENABLE_BLOCK_CACHE", "false"),
+            ("HTTP_MERGE_CONSECUTIVE_RANGES", "NO"),
+            ("LOG_LEVEL", "DEBUG"),
+            ("UNRELATED", "x"),
+        ])
+        .unwrap();
+        assert_eq!(o.ingested_bytes_at_open, 32768);
+        assert!(!o.enable_block_cache);
+        assert!(!o.merge_consecutive_ranges);
+        assert_eq!(o.log_level.as_deref(), Some("debug"));
+    }
+
+    #[test]
+    fn bad_value_names_the_variable() {
+        let e = Options::from_vars([("INGESTED_BYTES_AT_OPEN", "lots")]).unwrap_err();
+        assert!(e.to_string().contains("INGESTED_BYTES_AT_OPEN"), "{e}");
+        let e = Options::from_vars([("ENABLE_BLOCK_CACHE", "maybe")]).unwrap_err();
+        assert!(e.to_string().contains("ENABLE_BLOCK_CACHE"), "{e}");
+        let e = Options::from_vars([("LOG_LEVEL", "loud")]).unwrap_err();
+        assert!(e.to_string().contains("LOG_LEVEL"), "{e}");
+        let e = Options::from_vars([("INGESTED_BYTES_AT_OPEN", "4")]).unwrap_err();
+        assert!(matches!(e, Error::Config { .. }), "{e}");
+    }
+}

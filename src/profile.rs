@@ -1,0 +1,218 @@
+//! The rasterio-style profile of a COG: what `src.profile`, `src.bounds`,
+//! `src.overviews()` and `src.mask_flag_enums` tell a rasterio user.
+//!
+//! Everything comes from the full-resolution IFD and the levels; names follow
+//! GDAL and rasterio (numpy dtypes, GDAL's lowercase compression names,
+//! rasterio's affine order). The mask source follows GDAL's precedence in
+//! `GetMaskBand()`: an internal mask first, then nodata, then an alpha band
+//! (only for 2-band or 4-band Byte/UInt16 images whose last band is alpha).
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Location, Result};
+use crate::gdal_tags::{GdalMetadata, parse_nodata};
+use crate::geo::{Affine, Bounds, Crs, Georeference, RasterType};
+use crate::levels::Level;
+use crate::raster::DataType;
+use crate::tiff::{Ifd, Tag, TiffFile, photometric_name};
+
+/// Where a pixel's validity comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MaskSource {
+    /// An internal mask IFD (GDAL's `GMF_PER_DATASET`).
+    Internal,
+    /// An alpha band (`GMF_ALPHA`); it is then not counted as a data band.
+    Alpha,
+    /// The nodata value (`GMF_NODATA`).
+    Nodata,
+}
+
+impl MaskSource {
+    /// `"internal"`, `"alpha"` or `"nodata"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Internal => "internal",
+            Self::Alpha => "alpha",
+            Self::Nodata => "nodata",
+        }
+    }
+}
+
+/// Sample layout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interleave {
+    /// All samples of a pixel together (PlanarConfiguration 1, several bands).
+    Pixel,
+    /// One plane per band (PlanarConfiguration 2, or a single band; GDAL says
+    /// BAND for one-band images).
+    Band,
+}
+
+impl Interleave {
+    /// `"pixel"` or `"band"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Pixel => "pixel",
+            Self::Band => "band",
+        }
+    }
+}
+
+/// Per-band properties from GDAL_METADATA.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BandInfo {
+    /// Band description.
+    pub description: Option<String>,
+    /// Scale applied to raw values (`value * scale + offset`).
+    pub scale: Option<f64>,
+    /// Offset applied to raw values.
+    pub offset: Option<f64>,
+}
+
+/// The profile of a COG.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    /// Width in pixels.
+    pub width: u64,
+    /// Height in pixels.
+    pub height: u64,
+    /// Data bands (an alpha band that serves as the mask is not counted).
+    pub count: usize,
+    /// Samples per pixel in the file (alpha included).
+    pub samples: usize,
+    /// Sample type.
+    pub dtype: DataType,
+    /// Pixel-corner transform; the identity when the file has none.
+    pub transform: Affine,
+    /// Whether the file gives a transform at all.
+    pub georeferenced: bool,
+    /// The CRS, when the GeoKeys define one.
+    pub crs: Option<Crs>,
+    /// Area or point (the transform is corner-based either way).
+    pub raster_type: RasterType,
+    /// Ground control points, when the tiepoints are GCPs.
+    pub gcps: Vec<[f64; 6]>,
+    /// GDAL_NODATA.
+    pub nodata: Option<f64>,
+    /// Block width of the full-resolution image.
+    pub blockxsize: u64,
+    /// Block height of the full-resolution image.
+    pub blockysize: u64,
+    /// Tiled rather than striped.
+    pub tiled: bool,
+    /// GDAL's lowercase compression name.
+    pub compress: String,
+    /// Sample layout.
+    pub interleave: Interleave,
+    /// Photometric interpretation, rasterio's lowercase name.
+    pub photometric: Option<String>,
+    /// Extent in CRS units.
+    pub bounds: Bounds,
+    /// Pixel size `(x, y)`.
+    pub res: (f64, f64),
+    /// Overview decimation factors, as rasterio's `src.overviews(1)`.
+    pub overviews: Vec<u64>,
+    /// Which mask applies.
+    pub mask: Option<MaskSource>,
+    /// 0-based index of the alpha sample, when there is one.
+    pub alpha_band: Option<usize>,
+    /// Per band (of all samples), from GDAL_METADATA.
+    pub bands: Vec<BandInfo>,
+    /// Dataset-level GDAL_METADATA items.
+    pub metadata: BTreeMap<String, String>,
+    /// ColorMap as 16-bit `[r, g, b]` entries.
+    pub colormap: Option<Vec<[u16; 3]>>,
+}
+
+impl Profile {
+    /// The EPSG code of the CRS, if it has one.
+    pub fn epsg(&self) -> Option<u32> {
+        self.crs.as_ref().and_then(|c| c.epsg)
+    }
+
+    /// Builds the profile from the parsed file and its levels.
+    pub fn build(tiff: &TiffFile, levels: &[Level]) -> Result<Profile> {
+        let no_image = || Error::format(Location::new(), "the file has no image");
+        let full = levels.first().ok_or_else(no_image)?;
+        let img = &full.image;
+        let ifd0 = tiff.ifds.get(img.ifd).ok_or_else(no_image)?;
+        let dtype = img.data_type()?;
+        let geo = Georeference::from_ifd(ifd0);
+        let transform = geo.transform.unwrap_or(Affine::IDENTITY);
+        let nodata = ifd0.str(Tag::GdalNodata).and_then(parse_nodata);
+        let gdal_md = ifd0.str(Tag::GdalMetadata).map(GdalMetadata::parse).unwrap_or_default();
+        let samples = usize::from(img.samples_per_pixel);
+        let alpha_band = alpha_index(img.samples_per_pixel, &img.extra_samples);
+        let alpha_as_mask = alpha_band.is_some_and(|a| a + 1 == samples)
+            && (samples == 2 || samples == 4)
+            && matches!(dtype, DataType::UInt8 | DataType::UInt16);
+        let mask = if full.mask.is_some() {
+            Some(MaskSource::Internal)
+        } else if nodata.is_some() {
+            Some(MaskSource::Nodata)
+        } else if alpha_as_mask {
+            Some(MaskSource::Alpha)
+        } else {
+            None
+        };
+        let bands = (0..samples)
+            .map(|i| {
+                let b = gdal_md.bands.get(&i);
+                BandInfo {
+                    description: b.and_then(|b| b.description.clone()),
+                    scale: b.and_then(|b| b.scale),
+                    offset: b.and_then(|b| b.offset),
+                }
+            })
+            .collect();
+        Ok(Profile {
+            width: img.width,
+            height: img.height,
+            count: samples - usize::from(mask == Some(MaskSource::Alpha)),
+            samples,
+            dtype,
+            transform,
+            georeferenced: geo.transform.is_some(),
+            crs: geo.crs,
+            raster_type: geo.raster_type,
+            gcps: geo.gcps,
+            nodata,
+            blockxsize: img.block_width,
+            blockysize: img.block_height,
+            tiled: img.tiled,
+            compress: img.compression_name(),
+            interleave: if img.planar_config == 2 || samples == 1 { Interleave::Band } else { Interleave::Pixel },
+            photometric: img.photometric.map(photometric_name),
+            bounds: transform.bounds(img.width, img.height),
+            res: transform.resolution(),
+            overviews: levels
+                .iter()
+                .skip(1)
+                .map(|l| (img.width as f64 / l.width() as f64).round() as u64)
+                .collect(),
+            mask,
+            alpha_band,
+            bands,
+            metadata: gdal_md.dataset,
+            colormap: colormap(ifd0, img.bits_per_sample),
+        })
+    }
+}
+
+/// The sample that GDAL reads as alpha: an ExtraSamples entry of 1
+/// (associated) or 2 (unassociated). ExtraSamples describe the last samples.
+fn alpha_index(samples: u16, extra: &[u16]) -> Option<usize> {
+    let first_extra = usize::from(samples).checked_sub(extra.len())?;
+    extra
+        .iter()
+        .position(|&e| e == 1 || e == 2)
+        .map(|p| first_extra + p)
+}
+
+/// ColorMap: 3 * 2^bits SHORTs, all reds, then greens, then blues.
+fn colormap(ifd: &Ifd, bits: u16) -> Option<Vec<[u16; 3]>> {
+    let v = ifd.value(Tag::ColorMap)?.to_u64_vec()?;
+    let n = 1usize.checked_shl(u32::from(bits)).filter(|&n| n.saturating_mul(3) <= v.len())?;
+    let at = |i: usize| v.get(i).and_then(|&x| u16::try_from(x).ok()).unwrap_or(0);
+    Some((0..n).map(|i| [at(i), at(n + i), at(2 * n + i)]).collect())
+}

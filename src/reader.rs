@@ -1,0 +1,253 @@
+//! [`CogReader`]: the public face of the crate.
+//!
+//! Opening is one GET of `Options::ingested_bytes_at_open` bytes from offset
+//! 0, pushed into the sans-I/O [`HeaderDecoder`]; only if the header is
+//! larger does the reader fetch the exact missing spans it asks for (never
+//! byte 0 again). Tile offset and byte-count arrays that lie outside the
+//! fetched bytes are loaded on first use, once, however many tasks ask.
+//!
+//! A `CogReader` is `Clone + Send + Sync` (an `Arc` inside): parse once,
+//! share everywhere.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use object_store::ObjectStore;
+use object_store::path::Path;
+use tokio::sync::OnceCell;
+
+use crate::error::{Error, Location, Result};
+use crate::levels::{Level, classify};
+use crate::options::Options;
+use crate::profile::Profile;
+use crate::source::{ByteSource, RequestStats, resolve};
+use crate::tiff::{DecodeResult, GhostArea, HeaderDecoder, Ifd, TiffFile};
+
+/// Most fetch rounds opening may take before giving up (each round is one
+/// batch of concurrent requests; a sane file needs 1 to 3).
+const MAX_OPEN_ROUNDS: usize = 64;
+
+type ArrayCell = Arc<OnceCell<Arc<Vec<u64>>>>;
+
+struct Inner {
+    source: ByteSource,
+    options: Options,
+    tiff: TiffFile,
+    levels: Vec<Level>,
+    profile: Profile,
+    open_stats: RequestStats,
+    arrays: Mutex<HashMap<(usize, u16), ArrayCell>>,
+}
+
+/// An open COG. Cheap to clone; clones share metadata, caches and counters.
+#[derive(Clone)]
+pub struct CogReader {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for CogReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CogReader")
+            .field("url", &self.url())
+            .field("width", &self.inner.profile.width)
+            .field("height", &self.inner.profile.height)
+            .field("levels", &self.inner.levels.len())
+            .finish()
+    }
+}
+
+impl CogReader {
+    /// Opens a local path or a `file://`, `http(s)://`, `s3://`, `gs://`,
+    /// `az://`/`azure://`/`abfs(s)://` URL with default [`Options`].
+    pub async fn open(src: &str) -> Result<Self> {
+        Self::open_with(src, Options::default()).await
+    }
+
+    /// Opens `src` with the given options.
+    pub async fn open_with(src: &str, options: Options) -> Result<Self> {
+        let (store, path, name) = resolve(src)?;
+        Self::from_source(ByteSource::from_store(store, path, name), options).await
+    }
+
+    /// Opens `path` in an object store you built yourself.
+    pub async fn from_store(store: Arc<dyn ObjectStore>, path: Path, options: Options) -> Result<Self> {
+        let name = format!("{store}/{path}");
+        Self::from_source(ByteSource::from_store(store, path, name), options).await
+    }
+
+    /// Opens a COG already in memory: no file is written, no copy is made.
+    pub async fn from_bytes(bytes: Bytes, options: Options) -> Result<Self> {
+        Self::from_source(ByteSource::from_bytes(bytes), options).await
+    }
+
+    async fn from_source(source: ByteSource, options: Options) -> Result<Self> {
+        let url = source.url().to_string();
+        let tag = |e: Error| e.with_source(&url);
+        let mut decoder = HeaderDecoder::new(options.limits);
+        let first = source.get_range(0..options.ingested_bytes_at_open.max(16)).await?;
+        if let Some(size) = source.size() {
+            decoder.set_file_size(size);
+        }
+        decoder.push_range(0, first);
+        let mut rounds = 0;
+        let tiff = loop {
+            match decoder.try_decode().map_err(tag)? {
+                DecodeResult::Data(t) => break t,
+                DecodeResult::NeedsData(ranges) => {
+                    rounds += 1;
+                    if rounds > MAX_OPEN_ROUNDS {
+                        return Err(Error::format(
+                            Location::new().source(&url),
+                            format!("header still incomplete after {MAX_OPEN_ROUNDS} fetch rounds"),
+                        ));
+                    }
+                    tracing::debug!(%url, ?ranges, "header needs more bytes");
+                    let before = decoder.bytes_pushed();
+                    let got = source.get_ranges(&ranges).await?;
+                    for (r, b) in ranges.iter().zip(got) {
+                        decoder.push_range(r.start, b);
+                    }
+                    if decoder.bytes_pushed() == before {
+                        let first = ranges.first().cloned().unwrap_or(0..0);
+                        return Err(Error::format(
+                            Location::new().source(&url).range(first),
+                            "the source returned no bytes for a range the header needs (truncated file?)",
+                        ));
+                    }
+                }
+            }
+        };
+        let levels = classify(&tiff).map_err(tag)?;
+        let profile = Profile::build(&tiff, &levels).map_err(tag)?;
+        let open_stats = source.stats();
+        tracing::debug!(%url, requests = open_stats.requests, bytes = open_stats.bytes, "opened");
+        Ok(Self {
+            inner: Arc::new(Inner {
+                source,
+                options,
+                tiff,
+                levels,
+                profile,
+                open_stats,
+                arrays: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// The rasterio-style profile.
+    pub fn profile(&self) -> &Profile {
+        &self.inner.profile
+    }
+
+    /// Resolution levels, full resolution first (z = 0).
+    pub fn levels(&self) -> &[Level] {
+        &self.inner.levels
+    }
+
+    /// The level `z`, or an error naming the valid range.
+    pub fn level(&self, z: usize) -> Result<&Level> {
+        self.inner.levels.get(z).ok_or_else(|| {
+            Error::format(
+                Location::new().source(self.url()),
+                format!("no level {z}: the file has levels 0..={}", self.inner.levels.len().saturating_sub(1)),
+            )
+        })
+    }
+
+    /// The parsed TIFF: header, ghost area, every IFD.
+    pub fn tiff(&self) -> &TiffFile {
+        &self.inner.tiff
+    }
+
+    /// Every IFD in chain order, with every tag.
+    pub fn ifds(&self) -> &[Ifd] {
+        &self.inner.tiff.ifds
+    }
+
+    /// GDAL's structural metadata, when the file has a ghost area.
+    pub fn ghost_area(&self) -> Option<&GhostArea> {
+        self.inner.tiff.ghost.as_ref()
+    }
+
+    /// The URL or path read.
+    pub fn url(&self) -> &str {
+        self.inner.source.url()
+    }
+
+    /// The options in force.
+    pub fn options(&self) -> &Options {
+        &self.inner.options
+    }
+
+    /// The byte source (request counters, ETag, size).
+    pub fn source(&self) -> &ByteSource {
+        &self.inner.source
+    }
+
+    /// Requests and bytes so far, opening included.
+    pub fn stats(&self) -> RequestStats {
+        self.inner.source.stats()
+    }
+
+    /// Requests and bytes opening took.
+    pub fn open_stats(&self) -> RequestStats {
+        self.inner.open_stats
+    }
+
+    /// Byte offsets of every block of IFD `ifd` (TileOffsets or StripOffsets),
+    /// fetched on first use if they were not in the opening bytes.
+    pub async fn block_offsets(&self, ifd: usize) -> Result<Arc<Vec<u64>>> {
+        let tag = self.image_of(ifd)?.offsets_tag();
+        self.tag_array(ifd, tag).await
+    }
+
+    /// Byte counts of every block of IFD `ifd`, fetched on first use.
+    pub async fn block_byte_counts(&self, ifd: usize) -> Result<Arc<Vec<u64>>> {
+        let tag = self.image_of(ifd)?.byte_counts_tag();
+        self.tag_array(ifd, tag).await
+    }
+
+    fn image_of(&self, ifd: usize) -> Result<&crate::tiff::ImageIfd> {
+        self.inner
+            .levels
+            .iter()
+            .flat_map(|l| std::iter::once(&l.image).chain(l.mask.as_ref()))
+            .find(|i| i.ifd == ifd)
+            .ok_or_else(|| {
+                Error::format(Location::new().source(self.url()).ifd(ifd), "IFD is not an image of any level")
+            })
+    }
+
+    /// An integer array tag of IFD `ifd` as u64s, loading it once if deferred.
+    pub async fn tag_array(&self, ifd: usize, tag: u16) -> Result<Arc<Vec<u64>>> {
+        let cell = {
+            let mut map = self.inner.arrays.lock().unwrap_or_else(|p| p.into_inner());
+            map.entry((ifd, tag)).or_default().clone()
+        };
+        cell.get_or_try_init(|| self.load_array(ifd, tag)).await.cloned()
+    }
+
+    async fn load_array(&self, ifd: usize, tag: u16) -> Result<Arc<Vec<u64>>> {
+        let url = self.url();
+        let loc = || Location::new().source(url).ifd(ifd).tag(tag);
+        let entry = self
+            .ifds()
+            .get(ifd)
+            .and_then(|i| i.entry(tag))
+            .ok_or_else(|| Error::format(loc(), "tag missing"))?;
+        let value = match (entry.loaded(), entry.deferred_range()) {
+            (Some(v), _) => v.clone(),
+            (None, Some(range)) => {
+                let bytes = self.inner.source.get_range(range.clone()).await?;
+                self.inner.tiff.decode_deferred(ifd, tag, &bytes).map_err(|e| e.with_source(url))?
+            }
+            _ => return Err(Error::unsupported(loc(), "unknown field type")),
+        };
+        let v = value
+            .to_u64_vec()
+            .ok_or_else(|| Error::format(loc(), "not an unsigned integer array"))?;
+        Ok(Arc::new(v))
+    }
+}

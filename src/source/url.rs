@@ -1,0 +1,187 @@
+//! From a source string to an object store and a path.
+//!
+//! Local paths and `file://` URLs read the file system; `http(s)://` reads
+//! any server that answers ranged GETs; `s3://`, `gs://` and `az://`,
+//! `azure://`, `abfs(s)://` read cloud stores with credentials from the
+//! environment exactly as object_store's `from_env()` builders read them
+//! (`AWS_*`, `GOOGLE_*`, `AZURE_*`). object_store's `parse_url_opts` is not
+//! used because it ignores the environment.
+//!
+//! For S3-compatible servers, `AWS_ENDPOINT_URL` (or `AWS_ENDPOINT`) sets the
+//! endpoint; an `http://` endpoint is allowed automatically, or by
+//! `AWS_ALLOW_HTTP=true`. `AWS_NO_SIGN_REQUEST=YES` reads public buckets
+//! without credentials, as in the AWS CLI and GDAL.
+
+use std::sync::Arc;
+
+use object_store::ObjectStore;
+use object_store::path::Path;
+
+use crate::error::{Error, Result};
+
+/// Resolves `src` to a store, a path in it, and the display name used in
+/// errors. Cloud schemes need their Cargo feature.
+pub fn resolve(src: &str) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
+    let invalid = |message: String| Error::InvalidSource { url: src.to_string(), message };
+    let Some((scheme, _)) = src.split_once("://") else {
+        return local(src, std::path::Path::new(src));
+    };
+    let url = url::Url::parse(src).map_err(|e| invalid(e.to_string()))?;
+    let key = || {
+        let p = url.path().trim_start_matches('/');
+        Path::from_url_path(p).map_err(|e| invalid(e.to_string()))
+    };
+    match scheme.to_ascii_lowercase().as_str() {
+        "file" => {
+            let p = url.to_file_path().map_err(|_| invalid("not a local file path".into()))?;
+            local(src, &p)
+        }
+        "http" | "https" => http(src, &url),
+        "s3" | "s3a" => {
+            let bucket = url.host_str().ok_or_else(|| invalid("no bucket".into()))?;
+            Ok((s3(src, bucket)?, key()?, src.to_string()))
+        }
+        "gs" => {
+            let bucket = url.host_str().ok_or_else(|| invalid("no bucket".into()))?;
+            Ok((gcs(src, bucket)?, key()?, src.to_string()))
+        }
+        "az" | "azure" | "abfs" | "abfss" => Ok((azure(src)?, key()?, src.to_string())),
+        other => Err(invalid(format!(
+            "unknown scheme {other:?}; expected a path, file://, http(s)://, s3://, gs://, az://, azure:// or abfs(s)://"
+        ))),
+    }
+}
+
+fn local(src: &str, p: &std::path::Path) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
+    let abs = std::fs::canonicalize(p).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::NotFound { url: src.to_string() },
+        std::io::ErrorKind::PermissionDenied => {
+            Error::PermissionDenied { url: src.to_string(), message: e.to_string() }
+        }
+        _ => Error::InvalidSource { url: src.to_string(), message: e.to_string() },
+    })?;
+    let path = Path::from_absolute_path(&abs)
+        .map_err(|e| Error::InvalidSource { url: src.to_string(), message: e.to_string() })?;
+    Ok((Arc::new(object_store::local::LocalFileSystem::new()), path, src.to_string()))
+}
+
+#[cfg(any(feature = "http", feature = "s3", feature = "gcs", feature = "azure"))]
+fn builder_error(src: &str, e: object_store::Error) -> Error {
+    Error::InvalidSource { url: src.to_string(), message: e.to_string() }
+}
+
+#[cfg(not(all(feature = "http", feature = "s3", feature = "gcs", feature = "azure")))]
+fn not_compiled(src: &str, feature: &str) -> Error {
+    Error::InvalidSource {
+        url: src.to_string(),
+        message: format!("support for this scheme is not compiled in (enable the `{feature}` feature)"),
+    }
+}
+
+#[cfg(feature = "http")]
+fn http(src: &str, url: &url::Url) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
+    let host = url
+        .host_str()
+        .ok_or_else(|| Error::InvalidSource { url: src.to_string(), message: "no host".into() })?;
+    let base = match url.port() {
+        Some(p) => format!("{}://{host}:{p}", url.scheme()),
+        None => format!("{}://{host}", url.scheme()),
+    };
+    if url.query().is_some() {
+        tracing::warn!("query strings are not sent by the HTTP store: {src}");
+    }
+    let store = object_store::http::HttpBuilder::new()
+        .with_url(base)
+        .with_client_options(object_store::ClientOptions::new().with_allow_http(true))
+        .build()
+        .map_err(|e| builder_error(src, e))?;
+    let path = Path::from_url_path(url.path().trim_start_matches('/'))
+        .map_err(|e| Error::InvalidSource { url: src.to_string(), message: e.to_string() })?;
+    Ok((Arc::new(store), path, src.to_string()))
+}
+
+#[cfg(not(feature = "http"))]
+fn http(src: &str, _: &url::Url) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
+    Err(not_compiled(src, "http"))
+}
+
+/// True for GDAL/AWS-style yes values.
+#[cfg(feature = "s3")]
+fn env_yes(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| matches!(v.trim().to_ascii_uppercase().as_str(), "YES" | "TRUE" | "ON" | "1"))
+}
+
+#[cfg(feature = "s3")]
+fn s3(src: &str, bucket: &str) -> Result<Arc<dyn ObjectStore>> {
+    use object_store::aws::AmazonS3Builder;
+    let mut b = AmazonS3Builder::from_env().with_bucket_name(bucket);
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").or_else(|_| std::env::var("AWS_ENDPOINT")).ok();
+    if let Some(ep) = &endpoint {
+        b = b.with_endpoint(ep);
+        if ep.starts_with("http://") {
+            b = b.with_allow_http(true);
+        }
+        // S3-compatible servers rarely do virtual-hosted buckets.
+        if std::env::var("AWS_VIRTUAL_HOSTED_STYLE_REQUEST").is_err() {
+            b = b.with_virtual_hosted_style_request(false);
+        }
+    }
+    if env_yes("AWS_NO_SIGN_REQUEST") {
+        b = b.with_skip_signature(true);
+    }
+    Ok(Arc::new(b.build().map_err(|e| builder_error(src, e))?))
+}
+
+#[cfg(not(feature = "s3"))]
+fn s3(src: &str, _: &str) -> Result<Arc<dyn ObjectStore>> {
+    Err(not_compiled(src, "s3"))
+}
+
+#[cfg(feature = "gcs")]
+fn gcs(src: &str, bucket: &str) -> Result<Arc<dyn ObjectStore>> {
+    let b = object_store::gcp::GoogleCloudStorageBuilder::from_env().with_bucket_name(bucket);
+    Ok(Arc::new(b.build().map_err(|e| builder_error(src, e))?))
+}
+
+#[cfg(not(feature = "gcs"))]
+fn gcs(src: &str, _: &str) -> Result<Arc<dyn ObjectStore>> {
+    Err(not_compiled(src, "gcs"))
+}
+
+#[cfg(feature = "azure")]
+fn azure(src: &str) -> Result<Arc<dyn ObjectStore>> {
+    let b = object_store::azure::MicrosoftAzureBuilder::from_env().with_url(src);
+    Ok(Arc::new(b.build().map_err(|e| builder_error(src, e))?))
+}
+
+#[cfg(not(feature = "azure"))]
+fn azure(src: &str) -> Result<Arc<dyn ObjectStore>> {
+    Err(not_compiled(src, "azure"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_local_file_is_not_found() {
+        let e = resolve("/definitely/not/here.tif").unwrap_err();
+        assert!(matches!(e, Error::NotFound { .. }), "{e}");
+    }
+
+    #[test]
+    fn unknown_scheme_is_invalid_source() {
+        let e = resolve("ftp://example.com/a.tif").unwrap_err();
+        assert!(matches!(e, Error::InvalidSource { .. }), "{e}");
+        assert!(e.to_string().contains("ftp"), "{e}");
+    }
+
+    #[cfg(feature = "s3")]
+    #[test]
+    fn s3_url_builds_with_anonymous_access_and_endpoint() {
+        // Building a store makes no request, so this checks parsing only.
+        let (_, path, name) = resolve("s3://bucket/dir/file.tif").unwrap();
+        assert_eq!(path.as_ref(), "dir/file.tif");
+        assert_eq!(name, "s3://bucket/dir/file.tif");
+    }
+}

@@ -1,0 +1,359 @@
+//! The sans-I/O header decoder: bytes in, [`TiffFile`] or "I need these
+//! ranges" out.
+//!
+//! The caller pushes whatever bytes it has ([`HeaderDecoder::push_range`]),
+//! then calls [`HeaderDecoder::try_decode`], which answers either
+//! [`DecodeResult::Data`] with the parsed file or [`DecodeResult::NeedsData`]
+//! with the byte ranges still missing. Prefetching is simply pushing more
+//! bytes before the first call. The decoder never does I/O, so tests drive
+//! it with plain byte arrays and count exactly how many fetches a file costs.
+//!
+//! Stages, advanced in one loop: the header, GDAL's ghost area, the IFD
+//! chain (walked one IFD at a time; when an IFD lies past the bytes held it
+//! asks for a span that grows geometrically, since the next IFDs usually
+//! follow), then the out-of-line values of every IFD, asked for in one
+//! batch. Ranges asked for never overlap bytes already held, and the
+//! [`Limits`] bound the IFD count, entry counts, array lengths and the total
+//! bytes fetched. A loop in the chain is an error, not a hang.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use bytes::Bytes;
+
+use super::buffers::RangeBuffers;
+use super::header::{GhostArea, TiffHeader};
+use super::ifd::{EntryValue, Ifd, is_lazy_tag};
+use super::value::Value;
+use crate::error::{Error, Location, Result};
+use crate::options::Limits;
+
+/// What one decoding step produced.
+#[derive(Debug)]
+pub enum DecodeResult<T> {
+    /// Fetch these ranges, push them, and call again.
+    NeedsData(Vec<Range<u64>>),
+    /// Done.
+    Data(T),
+}
+
+/// A parsed TIFF: header, ghost area and every IFD of the chain.
+#[derive(Debug, Clone)]
+pub struct TiffFile {
+    /// The header.
+    pub header: TiffHeader,
+    /// GDAL's structural metadata, when present.
+    pub ghost: Option<GhostArea>,
+    /// The IFD chain in file order.
+    pub ifds: Vec<Ifd>,
+    /// The object's size, when the source told it.
+    pub file_size: Option<u64>,
+}
+
+impl TiffFile {
+    /// Decodes a deferred value of IFD `ifd`, tag `tag` from its bytes.
+    pub fn decode_deferred(&self, ifd: usize, tag: u16, bytes: &[u8]) -> Result<Value> {
+        let entry = self
+            .ifds
+            .get(ifd)
+            .and_then(|i| i.entry(tag))
+            .ok_or_else(|| Error::format(Location::new().ifd(ifd).tag(tag), "no such tag"))?;
+        let (Some(ft), Some(range)) = (entry.field_type, entry.deferred_range()) else {
+            return Err(Error::format(Location::new().ifd(ifd).tag(tag), "value is not deferred"));
+        };
+        if bytes.len() as u64 != range.end - range.start {
+            return Err(Error::format(
+                Location::new().ifd(ifd).tag(tag).range(range),
+                format!("got {} bytes for the value", bytes.len()),
+            ));
+        }
+        Ok(Value::decode(ft, bytes, self.header.byte_order))
+    }
+}
+
+/// Start of the geometric growth used when walking an unknown IFD chain.
+const CHAIN_FETCH_START: u64 = 16 * 1024;
+/// Gap up to which missing value ranges are merged into one request.
+const VALUE_MERGE_GAP: u64 = 4096;
+
+/// Pushes bytes in, gets a [`TiffFile`] out. See the module docs.
+#[derive(Debug)]
+pub struct HeaderDecoder {
+    limits: Limits,
+    buffers: RangeBuffers,
+    file_size: Option<u64>,
+    header: Option<TiffHeader>,
+    ghost: Option<Option<GhostArea>>,
+    ifds: Vec<Ifd>,
+    next_ifd: u64,
+    seen: HashMap<u64, usize>,
+    chain_fetch: u64,
+    fetched: u64,
+    done: bool,
+}
+
+impl HeaderDecoder {
+    /// A decoder with the given limits and no bytes.
+    pub fn new(limits: Limits) -> Self {
+        Self {
+            limits,
+            buffers: RangeBuffers::new(),
+            file_size: None,
+            header: None,
+            ghost: None,
+            ifds: Vec::new(),
+            next_ifd: 0,
+            seen: HashMap::new(),
+            chain_fetch: CHAIN_FETCH_START,
+            fetched: 0,
+            done: false,
+        }
+    }
+
+    /// Tells the decoder the object's total size, so that it can report
+    /// offsets past the end and never ask for bytes beyond it.
+    pub fn set_file_size(&mut self, size: u64) {
+        self.file_size = Some(size);
+    }
+
+    /// Adds fetched bytes starting at `start`.
+    pub fn push_range(&mut self, start: u64, bytes: Bytes) {
+        self.fetched = self.fetched.saturating_add(bytes.len() as u64);
+        self.buffers.push(start, bytes);
+    }
+
+    /// Bytes pushed so far.
+    pub fn bytes_pushed(&self) -> u64 {
+        self.fetched
+    }
+
+    /// The bytes held for `range`, if all are held (used by the reader to
+    /// decode deferred arrays that happen to be in the prefetch).
+    pub fn held(&self, range: Range<u64>) -> Option<Bytes> {
+        self.buffers.get(range)
+    }
+
+    /// Advances as far as the bytes held allow.
+    pub fn try_decode(&mut self) -> Result<DecodeResult<TiffFile>> {
+        if self.done {
+            return Err(Error::format(Location::new(), "header decoder already finished"));
+        }
+        // 1. Header.
+        let header = match self.header {
+            Some(h) => h,
+            None => {
+                let need = self.clamp(0..TiffHeader::MAX_LEN);
+                let have = self.buffers.get(need.clone()).or_else(|| self.buffers.get(0..8));
+                let parsed = match have {
+                    Some(b) => TiffHeader::parse(&b)?,
+                    None => None,
+                };
+                match parsed {
+                    Some(h) => {
+                        self.header = Some(h);
+                        self.next_ifd = h.first_ifd;
+                        if h.first_ifd == 0 {
+                            return Err(Error::format(Location::new().range(0..h.len()), "the file has no IFD"));
+                        }
+                        h
+                    }
+                    None => return self.need_or_truncated(vec![need], 0..TiffHeader::MAX_LEN, "header"),
+                }
+            }
+        };
+        // 2. Ghost area (between the header and the first IFD).
+        if self.ghost.is_none() {
+            if let Some(r) = self.ghost_area(&header)? {
+                return Ok(r);
+            }
+        }
+        // 3. The IFD chain.
+        while self.next_ifd != 0 {
+            if let Some(r) = self.step_chain(&header)? {
+                return Ok(r);
+            }
+        }
+        // 4. Out-of-line values.
+        let mut missing = Vec::new();
+        for ifd in &mut self.ifds {
+            for e in &mut ifd.entries {
+                let EntryValue::Deferred { offset, len } = e.value else { continue };
+                let range = offset..offset + len;
+                match (self.buffers.get(range.clone()), e.field_type) {
+                    (Some(b), Some(ft)) => e.value = EntryValue::Loaded(Value::decode(ft, &b, header.byte_order)),
+                    _ if is_lazy_tag(e.tag) => {}
+                    _ => missing.push(range),
+                }
+            }
+        }
+        if !missing.is_empty() {
+            let needs: Vec<Range<u64>> = merge_ranges(missing, VALUE_MERGE_GAP)
+                .into_iter()
+                .flat_map(|r| self.buffers.missing(r))
+                .collect();
+            self.check_budget(&needs)?;
+            return Ok(DecodeResult::NeedsData(needs));
+        }
+        self.done = true;
+        Ok(DecodeResult::Data(TiffFile {
+            header,
+            ghost: self.ghost.take().flatten(),
+            ifds: std::mem::take(&mut self.ifds),
+            file_size: self.file_size,
+        }))
+    }
+
+    /// Parses the ghost area, or decides there is none. `Some` = needs data.
+    fn ghost_area(&mut self, header: &TiffHeader) -> Result<Option<DecodeResult<TiffFile>>> {
+        let start = header.len();
+        let first_line = start..start + GhostArea::FIRST_LINE_LEN;
+        if header.first_ifd < first_line.end {
+            self.ghost = Some(None);
+            return Ok(None);
+        }
+        let Some(line) = self.buffers.get(first_line.clone()) else {
+            if self.file_size.is_some_and(|s| s < first_line.end) {
+                self.ghost = Some(None);
+                return Ok(None);
+            }
+            return Ok(Some(self.need(vec![first_line])?));
+        };
+        let Some(size) = GhostArea::announced_size(&line) else {
+            self.ghost = Some(None);
+            return Ok(None);
+        };
+        let body = first_line.end..first_line.end + size;
+        match self.buffers.get(body.clone()) {
+            Some(b) => {
+                self.ghost = Some(Some(GhostArea::parse(&b, start..body.end)));
+                Ok(None)
+            }
+            None => {
+                if self.file_size.is_some_and(|s| s < body.end) {
+                    return Err(Error::format(
+                        Location::new().range(body),
+                        "GDAL ghost area runs past the end of the file",
+                    ));
+                }
+                Ok(Some(self.need(vec![body])?))
+            }
+        }
+    }
+
+    /// Reads the IFD at `next_ifd` if held. `Some` = needs data.
+    fn step_chain(&mut self, header: &TiffHeader) -> Result<Option<DecodeResult<TiffFile>>> {
+        let off = self.next_ifd;
+        let index = self.ifds.len();
+        let loc = Location::new().ifd(index);
+        if let Some(prev) = self.seen.get(&off) {
+            return Err(Error::format(
+                loc.range(off..off.saturating_add(1)),
+                format!("IFD loop: the chain points back to IFD {prev} at offset {off}"),
+            ));
+        }
+        if index >= self.limits.max_ifds {
+            return Err(Error::LimitExceeded {
+                location: loc,
+                what: "max_ifds",
+                value: index as u64 + 1,
+                limit: self.limits.max_ifds as u64,
+            });
+        }
+        let count_range = off..off.saturating_add(header.count_size());
+        let Some(cb) = self.buffers.get(count_range.clone()) else {
+            return self.need_chain(count_range, loc).map(Some);
+        };
+        let n = if header.bigtiff {
+            header.byte_order.u64(&cb, 0)
+        } else {
+            header.byte_order.u16(&cb, 0).map(u64::from)
+        }
+        .unwrap_or(0);
+        let body_len = Ifd::body_len(header, n, &loc.clone().range(count_range.clone()), &self.limits)?;
+        let body_range = count_range.end..count_range.end.saturating_add(body_len);
+        let Some(body) = self.buffers.get(body_range.clone()) else {
+            return self.need_chain(body_range, loc).map(Some);
+        };
+        let ifd = Ifd::parse(header, index, off, n, &body, self.file_size, &self.limits)?;
+        self.seen.insert(off, index);
+        self.next_ifd = ifd.next;
+        self.ifds.push(ifd);
+        Ok(None)
+    }
+
+    /// Asks for `range` of an IFD plus a growing margin (the next IFDs tend
+    /// to follow), or reports truncation when the file ends first.
+    fn need_chain(&mut self, range: Range<u64>, loc: Location) -> Result<DecodeResult<TiffFile>> {
+        if let Some(size) = self.file_size
+            && range.end > size
+        {
+            return Err(Error::format(
+                loc.range(range),
+                format!("IFD lies past the end of the file ({size} bytes)"),
+            ));
+        }
+        let want_end = range.end.max(range.start.saturating_add(self.chain_fetch));
+        self.chain_fetch = self.chain_fetch.saturating_mul(2);
+        let wanted = self.clamp(range.start..want_end);
+        self.need(self.buffers.missing(wanted))
+    }
+
+    /// NeedsData for `ranges`, after checking the fetch budget.
+    fn need(&self, ranges: Vec<Range<u64>>) -> Result<DecodeResult<TiffFile>> {
+        self.check_budget(&ranges)?;
+        Ok(DecodeResult::NeedsData(ranges))
+    }
+
+    /// NeedsData, unless the file is known to end before `range`.
+    fn need_or_truncated(
+        &self,
+        ranges: Vec<Range<u64>>,
+        range: Range<u64>,
+        what: &str,
+    ) -> Result<DecodeResult<TiffFile>> {
+        if let Some(size) = self.file_size
+            && self.buffers.missing(0..size).is_empty()
+        {
+            return Err(Error::format(
+                Location::new().range(range),
+                format!("file of {size} bytes is too short for a TIFF {what}"),
+            ));
+        }
+        self.need(ranges)
+    }
+
+    fn check_budget(&self, ranges: &[Range<u64>]) -> Result<()> {
+        let more: u64 = ranges.iter().map(|r| r.end - r.start).sum();
+        let total = self.fetched.saturating_add(more);
+        if total > self.limits.max_header_bytes {
+            let first = ranges.first().cloned().unwrap_or(0..0);
+            return Err(Error::LimitExceeded {
+                location: Location::new().range(first),
+                what: "max_header_bytes",
+                value: total,
+                limit: self.limits.max_header_bytes,
+            });
+        }
+        Ok(())
+    }
+
+    fn clamp(&self, r: Range<u64>) -> Range<u64> {
+        match self.file_size {
+            Some(s) => r.start.min(s)..r.end.min(s),
+            None => r,
+        }
+    }
+}
+
+/// Sorts ranges and merges those whose gap is at most `gap` bytes.
+pub fn merge_ranges(mut ranges: Vec<Range<u64>>, gap: u64) -> Vec<Range<u64>> {
+    ranges.sort_by_key(|r| r.start);
+    let mut out: Vec<Range<u64>> = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        match out.last_mut() {
+            Some(last) if r.start <= last.end.saturating_add(gap) => last.end = last.end.max(r.end),
+            _ => out.push(r),
+        }
+    }
+    out
+}

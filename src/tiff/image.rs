@@ -1,0 +1,250 @@
+//! The image an IFD describes: size, block layout, samples and codec.
+//!
+//! [`ImageIfd`] reads the baseline and extension tags of one IFD into typed
+//! fields with the TIFF 6.0 defaults filled in, and checks them against each
+//! other (the offset arrays must have one entry per block). Strips are
+//! treated as tiles as wide as the image, so later reads see one block grid.
+
+use super::ifd::Ifd;
+use super::tags::Tag;
+use crate::error::{Error, Location, Result};
+use crate::raster::DataType;
+
+/// NewSubfileType bit: reduced-resolution version of another image.
+pub const SUBFILE_REDUCED: u64 = 1;
+/// NewSubfileType bit: transparency mask of another image.
+pub const SUBFILE_MASK: u64 = 4;
+
+/// One IFD read as an image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageIfd {
+    /// Index of the IFD in the chain.
+    pub ifd: usize,
+    /// ImageWidth.
+    pub width: u64,
+    /// ImageLength.
+    pub height: u64,
+    /// SamplesPerPixel (default 1).
+    pub samples_per_pixel: u16,
+    /// BitsPerSample (all samples must agree; default 1).
+    pub bits_per_sample: u16,
+    /// SampleFormat: 1 unsigned, 2 signed, 3 float (default 1).
+    pub sample_format: u16,
+    /// Compression code (default 1, none).
+    pub compression: u16,
+    /// PhotometricInterpretation, when present.
+    pub photometric: Option<u16>,
+    /// PlanarConfiguration: 1 chunky, 2 planar (default 1).
+    pub planar_config: u16,
+    /// Predictor: 1 none, 2 horizontal, 3 floating point (default 1).
+    pub predictor: u16,
+    /// NewSubfileType bits (default 0).
+    pub subfile_type: u64,
+    /// Tiled (TileWidth present) rather than striped.
+    pub tiled: bool,
+    /// Block width: TileWidth, or the image width for strips.
+    pub block_width: u64,
+    /// Block height: TileLength, or RowsPerStrip capped at the height.
+    pub block_height: u64,
+    /// ExtraSamples codes for the trailing samples (0 unspecified,
+    /// 1 associated alpha, 2 unassociated alpha).
+    pub extra_samples: Vec<u16>,
+    /// LercParameters: `[version, additional compression]` (0 none, 1 deflate, 2 zstd).
+    pub lerc_parameters: Option<Vec<u64>>,
+    /// Number of entries in the offset array.
+    pub block_count: u64,
+}
+
+impl ImageIfd {
+    /// Reads the image tags of `ifd`.
+    pub fn from_ifd(ifd: &Ifd) -> Result<ImageIfd> {
+        let loc = |tag: u16| Location::new().ifd(ifd.index).tag(tag);
+        let required = |tag: u16| {
+            ifd.u64(tag)
+                .filter(|&v| v > 0)
+                .ok_or_else(|| Error::format(loc(tag), "missing or zero"))
+        };
+        let small = |tag: u16, default: u16| -> Result<u16> {
+            match ifd.u64(tag) {
+                None => Ok(default),
+                Some(v) => u16::try_from(v).map_err(|_| Error::format(loc(tag), format!("value {v} out of range"))),
+            }
+        };
+        let width = required(Tag::ImageWidth)?;
+        let height = required(Tag::ImageLength)?;
+        let samples_per_pixel = small(Tag::SamplesPerPixel, 1)?;
+        if samples_per_pixel == 0 {
+            return Err(Error::format(loc(Tag::SamplesPerPixel), "zero samples per pixel"));
+        }
+        let bits_all = ifd
+            .value(Tag::BitsPerSample)
+            .and_then(|v| v.to_u64_vec())
+            .unwrap_or_else(|| vec![1]);
+        let bits = bits_all.first().copied().unwrap_or(1);
+        if bits_all.iter().any(|&b| b != bits) {
+            return Err(Error::unsupported(
+                loc(Tag::BitsPerSample),
+                format!("samples of different sizes {bits_all:?}"),
+            ));
+        }
+        let bits_per_sample = u16::try_from(bits)
+            .ok()
+            .filter(|b| (1..=64).contains(b))
+            .ok_or_else(|| Error::format(loc(Tag::BitsPerSample), format!("{bits} bits per sample")))?;
+        let formats = ifd
+            .value(Tag::SampleFormat)
+            .and_then(|v| v.to_u64_vec())
+            .unwrap_or_else(|| vec![1]);
+        let sample_format = formats.first().copied().and_then(|f| u16::try_from(f).ok()).unwrap_or(1);
+        let planar_config = small(Tag::PlanarConfiguration, 1)?;
+        if !matches!(planar_config, 1 | 2) {
+            return Err(Error::format(loc(Tag::PlanarConfiguration), format!("value {planar_config}, expected 1 or 2")));
+        }
+        let tiled = ifd.entry(Tag::TileWidth).is_some() || ifd.entry(Tag::TileOffsets).is_some();
+        let (block_width, block_height) = if tiled {
+            (required(Tag::TileWidth)?, required(Tag::TileLength)?)
+        } else {
+            let rows = ifd.u64(Tag::RowsPerStrip).filter(|&r| r > 0).unwrap_or(height);
+            (width, rows.min(height))
+        };
+        let (offsets_tag, counts_tag) = if tiled {
+            (Tag::TileOffsets, Tag::TileByteCounts)
+        } else {
+            (Tag::StripOffsets, Tag::StripByteCounts)
+        };
+        let mut image = ImageIfd {
+            ifd: ifd.index,
+            width,
+            height,
+            samples_per_pixel,
+            bits_per_sample,
+            sample_format,
+            compression: small(Tag::Compression, 1)?,
+            photometric: ifd.u64(Tag::PhotometricInterpretation).and_then(|v| u16::try_from(v).ok()),
+            planar_config,
+            predictor: small(Tag::Predictor, 1)?,
+            subfile_type: ifd.u64(Tag::NewSubfileType).unwrap_or(0),
+            tiled,
+            block_width,
+            block_height,
+            extra_samples: ifd
+                .value(Tag::ExtraSamples)
+                .and_then(|v| v.to_u64_vec())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|v| u16::try_from(v).unwrap_or(0))
+                .collect(),
+            lerc_parameters: ifd.value(Tag::LercParameters).and_then(|v| v.to_u64_vec()),
+            block_count: 0,
+        };
+        let expected = image.blocks_across()
+            .checked_mul(image.blocks_down())
+            .and_then(|n| n.checked_mul(if planar_config == 2 { u64::from(samples_per_pixel) } else { 1 }))
+            .ok_or_else(|| Error::format(loc(Tag::ImageWidth), "block count overflows"))?;
+        for tag in [offsets_tag, counts_tag] {
+            let entry = ifd.entry(tag).ok_or_else(|| Error::format(loc(tag), "missing"))?;
+            if entry.count < expected {
+                return Err(Error::format(
+                    loc(tag),
+                    format!("{} entries, but the layout has {expected} blocks", entry.count),
+                ));
+            }
+        }
+        image.block_count = expected;
+        Ok(image)
+    }
+
+    /// Blocks per row of the grid.
+    pub fn blocks_across(&self) -> u64 {
+        self.width.div_ceil(self.block_width)
+    }
+
+    /// Blocks per column of the grid.
+    pub fn blocks_down(&self) -> u64 {
+        self.height.div_ceil(self.block_height)
+    }
+
+    /// The tag holding block offsets (TileOffsets or StripOffsets).
+    pub fn offsets_tag(&self) -> u16 {
+        if self.tiled { Tag::TileOffsets } else { Tag::StripOffsets }
+    }
+
+    /// The tag holding block byte counts (TileByteCounts or StripByteCounts).
+    pub fn byte_counts_tag(&self) -> u16 {
+        if self.tiled { Tag::TileByteCounts } else { Tag::StripByteCounts }
+    }
+
+    /// A transparency mask (NewSubfileType bit 4).
+    pub fn is_mask(&self) -> bool {
+        self.subfile_type & SUBFILE_MASK != 0
+    }
+
+    /// A reduced-resolution image (NewSubfileType bit 1).
+    pub fn is_reduced(&self) -> bool {
+        self.subfile_type & SUBFILE_REDUCED != 0
+    }
+
+    /// The sample type, or an Unsupported error naming SampleFormat.
+    pub fn data_type(&self) -> Result<DataType> {
+        DataType::from_tiff(self.sample_format, self.bits_per_sample).ok_or_else(|| {
+            Error::unsupported(
+                Location::new().ifd(self.ifd).tag(Tag::SampleFormat),
+                format!(
+                    "SampleFormat {} with {} bits per sample",
+                    self.sample_format, self.bits_per_sample
+                ),
+            )
+        })
+    }
+
+    /// GDAL's lowercase compression name (`none`, `lzw`, `deflate`, `jpeg`,
+    /// `webp`, `zstd`, `packbits`, `lzma`, `lerc`, `lerc_deflate`, `lerc_zstd`, ...).
+    pub fn compression_name(&self) -> String {
+        compression_name(self.compression, self.lerc_parameters.as_deref())
+    }
+}
+
+/// GDAL's lowercase name of a TIFF Compression code.
+pub fn compression_name(code: u16, lerc_parameters: Option<&[u64]>) -> String {
+    match code {
+        1 => "none",
+        2 => "ccittrle",
+        3 => "ccittfax3",
+        4 => "ccittfax4",
+        5 => "lzw",
+        6 => "ojpeg",
+        7 => "jpeg",
+        8 | 32946 => "deflate",
+        32773 => "packbits",
+        34712 => "jpeg2000",
+        34887 => match lerc_parameters.and_then(|p| p.get(1)) {
+            Some(1) => "lerc_deflate",
+            Some(2) => "lerc_zstd",
+            _ => "lerc",
+        },
+        34925 => "lzma",
+        50000 => "zstd",
+        50001 => "webp",
+        50002 => "jxl",
+        other => return format!("unknown({other})"),
+    }
+    .to_string()
+}
+
+/// Lowercase name of a PhotometricInterpretation code, as rasterio spells it.
+pub fn photometric_name(code: u16) -> String {
+    match code {
+        0 => "miniswhite",
+        1 => "minisblack",
+        2 => "rgb",
+        3 => "palette",
+        4 => "mask",
+        5 => "cmyk",
+        6 => "ycbcr",
+        8 => "cielab",
+        9 => "icclab",
+        10 => "itulab",
+        other => return format!("unknown({other})"),
+    }
+    .to_string()
+}

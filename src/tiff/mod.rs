@@ -1,0 +1,23 @@
+//! The TIFF/BigTIFF core, sans I/O: bytes in, structs (or "I need these
+//! byte ranges") out.
+//!
+//! [`HeaderDecoder`] walks the header, GDAL's ghost area and the IFD chain
+//! from pushed byte spans; [`ImageIfd`] reads one IFD as an image. Nothing
+//! here touches the network or the file system, so all of it is testable
+//! with byte arrays and safe to fuzz.
+
+mod buffers;
+mod decoder;
+mod header;
+mod ifd;
+mod image;
+pub mod tags;
+mod value;
+
+pub use buffers::RangeBuffers;
+pub use decoder::{DecodeResult, HeaderDecoder, TiffFile, merge_ranges};
+pub use header::{GhostArea, TiffHeader};
+pub use ifd::{Entry, EntryValue, Ifd, is_lazy_tag};
+pub use image::{ImageIfd, SUBFILE_MASK, SUBFILE_REDUCED, compression_name, photometric_name};
+pub use tags::{FieldType, Tag, tag_name};
+pub use value::{ByteOrder, Value};
