@@ -64,10 +64,17 @@ pub fn classify(tiff: &TiffFile) -> Result<Vec<Level>> {
             if compatible {
                 overviews.push(image);
             } else {
-                tracing::warn!("ignoring overview IFD {}: it does not match the full-resolution image", ifd.index);
+                tracing::warn!(
+                    "ignoring overview IFD {}: it does not match the full-resolution image",
+                    ifd.index
+                );
             }
         } else {
-            tracing::debug!("ignoring IFD {}: another page (NewSubfileType {})", ifd.index, image.subfile_type);
+            tracing::debug!(
+                "ignoring IFD {}: another page (NewSubfileType {})",
+                ifd.index,
+                image.subfile_type
+            );
         }
     }
     overviews.sort_by(|a, b| b.width.cmp(&a.width).then(b.height.cmp(&a.height)));
@@ -77,7 +84,12 @@ pub fn classify(tiff: &TiffFile) -> Result<Vec<Level>> {
         .enumerate()
         .map(|(z, image)| {
             let decimation = (fw / image.width as f64, fh / image.height as f64);
-            Level { z, image, mask: None, decimation }
+            Level {
+                z,
+                image,
+                mask: None,
+                decimation,
+            }
         })
         .collect();
     for level in &mut levels {
@@ -89,7 +101,12 @@ pub fn classify(tiff: &TiffFile) -> Result<Vec<Level>> {
         }
     }
     for m in &masks {
-        tracing::warn!("mask IFD {} ({}x{}) matches no image", m.ifd, m.width, m.height);
+        tracing::warn!(
+            "mask IFD {} ({}x{}) matches no image",
+            m.ifd,
+            m.width,
+            m.height
+        );
     }
     Ok(levels)
 }

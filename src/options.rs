@@ -175,7 +175,11 @@ fn parse_bool(key: &str, value: &str) -> Result<bool> {
     match value.trim().to_ascii_uppercase().as_str() {
         "TRUE" | "YES" | "ON" | "1" => Ok(true),
         "FALSE" | "NO" | "OFF" | "0" => Ok(false),
-        _ => Err(config(key, value, "TRUE or FALSE (also YES/NO, ON/OFF, 1/0)")),
+        _ => Err(config(
+            key,
+            value,
+            "TRUE or FALSE (also YES/NO, ON/OFF, 1/0)",
+        )),
     }
 }
 

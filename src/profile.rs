@@ -140,7 +140,10 @@ impl Profile {
         let geo = Georeference::from_ifd(ifd0);
         let transform = geo.transform.unwrap_or(Affine::IDENTITY);
         let nodata = ifd0.str(Tag::GdalNodata).and_then(parse_nodata);
-        let gdal_md = ifd0.str(Tag::GdalMetadata).map(GdalMetadata::parse).unwrap_or_default();
+        let gdal_md = ifd0
+            .str(Tag::GdalMetadata)
+            .map(GdalMetadata::parse)
+            .unwrap_or_default();
         let samples = usize::from(img.samples_per_pixel);
         let alpha_band = alpha_index(img.samples_per_pixel, &img.extra_samples);
         let alpha_as_mask = alpha_band.is_some_and(|a| a + 1 == samples)
@@ -181,7 +184,11 @@ impl Profile {
             blockysize: img.block_height,
             tiled: img.tiled,
             compress: img.compression_name(),
-            interleave: if img.planar_config == 2 || samples == 1 { Interleave::Band } else { Interleave::Pixel },
+            interleave: if img.planar_config == 2 || samples == 1 {
+                Interleave::Band
+            } else {
+                Interleave::Pixel
+            },
             photometric: img.photometric.map(photometric_name),
             bounds: transform.bounds(img.width, img.height),
             res: transform.resolution(),
@@ -212,7 +219,9 @@ fn alpha_index(samples: u16, extra: &[u16]) -> Option<usize> {
 /// ColorMap: 3 * 2^bits SHORTs, all reds, then greens, then blues.
 fn colormap(ifd: &Ifd, bits: u16) -> Option<Vec<[u16; 3]>> {
     let v = ifd.value(Tag::ColorMap)?.to_u64_vec()?;
-    let n = 1usize.checked_shl(u32::from(bits)).filter(|&n| n.saturating_mul(3) <= v.len())?;
+    let n = 1usize
+        .checked_shl(u32::from(bits))
+        .filter(|&n| n.saturating_mul(3) <= v.len())?;
     let at = |i: usize| v.get(i).and_then(|&x| u16::try_from(x).ok()).unwrap_or(0);
     Some((0..n).map(|i| [at(i), at(n + i), at(2 * n + i)]).collect())
 }

@@ -72,7 +72,11 @@ impl CogReader {
     }
 
     /// Opens `path` in an object store you built yourself.
-    pub async fn from_store(store: Arc<dyn ObjectStore>, path: Path, options: Options) -> Result<Self> {
+    pub async fn from_store(
+        store: Arc<dyn ObjectStore>,
+        path: Path,
+        options: Options,
+    ) -> Result<Self> {
         let name = format!("{store}/{path}");
         Self::from_source(ByteSource::from_store(store, path, name), options).await
     }
@@ -86,7 +90,9 @@ impl CogReader {
         let url = source.url().to_string();
         let tag = |e: Error| e.with_source(&url);
         let mut decoder = HeaderDecoder::new(options.limits);
-        let first = source.get_range(0..options.ingested_bytes_at_open.max(16)).await?;
+        let first = source
+            .get_range(0..options.ingested_bytes_at_open.max(16))
+            .await?;
         if let Some(size) = source.size() {
             decoder.set_file_size(size);
         }
@@ -151,7 +157,10 @@ impl CogReader {
         self.inner.levels.get(z).ok_or_else(|| {
             Error::format(
                 Location::new().source(self.url()),
-                format!("no level {z}: the file has levels 0..={}", self.inner.levels.len().saturating_sub(1)),
+                format!(
+                    "no level {z}: the file has levels 0..={}",
+                    self.inner.levels.len().saturating_sub(1)
+                ),
             )
         })
     }
@@ -216,17 +225,68 @@ impl CogReader {
             .flat_map(|l| std::iter::once(&l.image).chain(l.mask.as_ref()))
             .find(|i| i.ifd == ifd)
             .ok_or_else(|| {
-                Error::format(Location::new().source(self.url()).ifd(ifd), "IFD is not an image of any level")
+                Error::format(
+                    Location::new().source(self.url()).ifd(ifd),
+                    "IFD is not an image of any level",
+                )
             })
     }
 
     /// An integer array tag of IFD `ifd` as u64s, loading it once if deferred.
     pub async fn tag_array(&self, ifd: usize, tag: u16) -> Result<Arc<Vec<u64>>> {
-        let cell = {
-            let mut map = self.inner.arrays.lock().unwrap_or_else(|p| p.into_inner());
-            map.entry((ifd, tag)).or_default().clone()
-        };
-        cell.get_or_try_init(|| self.load_array(ifd, tag)).await.cloned()
+        self.cell(ifd, tag)
+            .get_or_try_init(|| self.load_array(ifd, tag))
+            .await
+            .cloned()
+    }
+
+    /// Loads several array tags at once: their deferred byte ranges are
+    /// merged (touching or less than 4 KiB apart) and fetched concurrently,
+    /// so that e.g. `cog info` reads every level's byte counts in a request
+    /// or two. Arrays already loaded cost nothing.
+    pub async fn load_tag_arrays(&self, wanted: &[(usize, u16)]) -> Result<()> {
+        let mut ranges = Vec::new();
+        for &(ifd, tag) in wanted {
+            let entry = self.ifds().get(ifd).and_then(|i| i.entry(tag));
+            if let Some(r) = entry.and_then(|e| e.deferred_range()) {
+                let cell = self.cell(ifd, tag);
+                if !cell.initialized() {
+                    ranges.push(r);
+                }
+            }
+        }
+        if ranges.is_empty() {
+            return Ok(());
+        }
+        let merged = crate::tiff::merge_ranges(ranges, 4096);
+        let fetched = self.inner.source.get_ranges(&merged).await?;
+        let mut buffers = crate::tiff::RangeBuffers::new();
+        for (r, b) in merged.iter().zip(fetched) {
+            buffers.push(r.start, b);
+        }
+        for &(ifd, tag) in wanted {
+            let entry = self.ifds().get(ifd).and_then(|i| i.entry(tag));
+            let Some(range) = entry.and_then(|e| e.deferred_range()) else {
+                continue;
+            };
+            let Some(bytes) = buffers.get(range) else {
+                continue;
+            };
+            let value = self
+                .inner
+                .tiff
+                .decode_deferred(ifd, tag, &bytes)
+                .map_err(|e| e.with_source(self.url()))?;
+            if let Some(v) = value.to_u64_vec() {
+                let _ = self.cell(ifd, tag).set(Arc::new(v));
+            }
+        }
+        Ok(())
+    }
+
+    fn cell(&self, ifd: usize, tag: u16) -> ArrayCell {
+        let mut map = self.inner.arrays.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry((ifd, tag)).or_default().clone()
     }
 
     async fn load_array(&self, ifd: usize, tag: u16) -> Result<Arc<Vec<u64>>> {
@@ -241,7 +301,10 @@ impl CogReader {
             (Some(v), _) => v.clone(),
             (None, Some(range)) => {
                 let bytes = self.inner.source.get_range(range.clone()).await?;
-                self.inner.tiff.decode_deferred(ifd, tag, &bytes).map_err(|e| e.with_source(url))?
+                self.inner
+                    .tiff
+                    .decode_deferred(ifd, tag, &bytes)
+                    .map_err(|e| e.with_source(url))?
             }
             _ => return Err(Error::unsupported(loc(), "unknown field type")),
         };

@@ -20,11 +20,25 @@ pub struct Affine {
 
 impl Affine {
     /// The identity, which rasterio reports for files without georeferencing.
-    pub const IDENTITY: Affine = Affine { a: 1.0, b: 0.0, c: 0.0, d: 0.0, e: 1.0, f: 0.0 };
+    pub const IDENTITY: Affine = Affine {
+        a: 1.0,
+        b: 0.0,
+        c: 0.0,
+        d: 0.0,
+        e: 1.0,
+        f: 0.0,
+    };
 
     /// From GDAL's geotransform order `[c, a, b, f, d, e]`.
     pub fn from_gdal(gt: [f64; 6]) -> Affine {
-        Affine { a: gt[1], b: gt[2], c: gt[0], d: gt[4], e: gt[5], f: gt[3] }
+        Affine {
+            a: gt[1],
+            b: gt[2],
+            c: gt[0],
+            d: gt[4],
+            e: gt[5],
+            f: gt[3],
+        }
     }
 
     /// In GDAL's geotransform order.
@@ -39,7 +53,10 @@ impl Affine {
 
     /// Map coordinates of pixel corner `(col, row)`.
     pub fn apply(&self, col: f64, row: f64) -> (f64, f64) {
-        (self.a * col + self.b * row + self.c, self.d * col + self.e * row + self.f)
+        (
+            self.a * col + self.b * row + self.c,
+            self.d * col + self.e * row + self.f,
+        )
     }
 
     /// True when there is no rotation or shear.
@@ -60,8 +77,18 @@ impl Affine {
     /// The extent of a `width` x `height` raster: min/max over its four corners.
     pub fn bounds(&self, width: u64, height: u64) -> Bounds {
         let (w, h) = (width as f64, height as f64);
-        let corners = [self.apply(0.0, 0.0), self.apply(w, 0.0), self.apply(0.0, h), self.apply(w, h)];
-        let mut b = Bounds { minx: f64::INFINITY, miny: f64::INFINITY, maxx: f64::NEG_INFINITY, maxy: f64::NEG_INFINITY };
+        let corners = [
+            self.apply(0.0, 0.0),
+            self.apply(w, 0.0),
+            self.apply(0.0, h),
+            self.apply(w, h),
+        ];
+        let mut b = Bounds {
+            minx: f64::INFINITY,
+            miny: f64::INFINITY,
+            maxx: f64::NEG_INFINITY,
+            maxy: f64::NEG_INFINITY,
+        };
         for (x, y) in corners {
             b.minx = b.minx.min(x);
             b.miny = b.miny.min(y);
@@ -98,10 +125,24 @@ mod tests {
 
     #[test]
     fn bounds_and_resolution_of_north_up_and_rotated() {
-        let t = Affine { a: 10.0, b: 0.0, c: 100.0, d: 0.0, e: -5.0, f: 200.0 };
+        let t = Affine {
+            a: 10.0,
+            b: 0.0,
+            c: 100.0,
+            d: 0.0,
+            e: -5.0,
+            f: 200.0,
+        };
         assert_eq!(t.bounds(3, 4).to_array(), [100.0, 180.0, 130.0, 200.0]);
         assert_eq!(t.resolution(), (10.0, 5.0));
-        let r = Affine { a: 3.0, b: 4.0, c: 0.0, d: 4.0, e: -3.0, f: 0.0 };
+        let r = Affine {
+            a: 3.0,
+            b: 4.0,
+            c: 0.0,
+            d: 4.0,
+            e: -3.0,
+            f: 0.0,
+        };
         assert_eq!(r.resolution(), (5.0, 5.0));
         assert_eq!(Affine::from_gdal(t.to_gdal()), t);
     }

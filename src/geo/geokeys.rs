@@ -145,16 +145,23 @@ impl GeoKeys {
             let start = usize::from(value);
             let v = match location {
                 0 => Some(GeoKeyValue::Short(vec![value])),
-                Tag::GeoKeyDirectory => dir.get(start..start + count).map(|s| GeoKeyValue::Short(s.to_vec())),
-                Tag::GeoDoubleParams => doubles.get(start..start + count).map(|s| GeoKeyValue::Double(s.to_vec())),
-                Tag::GeoAsciiParams => ascii.get(start..start + count).map(|s| {
-                    GeoKeyValue::Ascii(s.trim_end_matches(['|', '\0']).to_string())
-                }),
+                Tag::GeoKeyDirectory => dir
+                    .get(start..start + count)
+                    .map(|s| GeoKeyValue::Short(s.to_vec())),
+                Tag::GeoDoubleParams => doubles
+                    .get(start..start + count)
+                    .map(|s| GeoKeyValue::Double(s.to_vec())),
+                Tag::GeoAsciiParams => ascii
+                    .get(start..start + count)
+                    .map(|s| GeoKeyValue::Ascii(s.trim_end_matches(['|', '\0']).to_string())),
                 _ => None,
             };
             match v {
                 Some(value) => keys.push(GeoKey { id, value }),
-                None => tracing::warn!("GeoKey {id} ({}) points outside its parameter array", geokey_name(id)),
+                None => tracing::warn!(
+                    "GeoKey {id} ({}) points outside its parameter array",
+                    geokey_name(id)
+                ),
             }
         }
         Some(GeoKeys { version, keys })
@@ -221,7 +228,12 @@ impl Crs {
             .iter()
             .find_map(|&id| keys.ascii(id))
             .map(str::to_string);
-        Some(Crs { epsg: epsg.map(u32::from), model_type, citation, geokeys: keys.clone() })
+        Some(Crs {
+            epsg: epsg.map(u32::from),
+            model_type,
+            citation,
+            geokeys: keys.clone(),
+        })
     }
 
     /// `"EPSG:n"` when there is a code, else the citation, else `"user-defined"`.
@@ -258,12 +270,20 @@ mod tests {
 
     #[test]
     fn out_of_range_indices_drop_the_key() {
-        let dir = [1, 1, 0, 3, 1024, 0, 1, 2, 2049, 34737, 50, 10, 2048, 0, 1, 4326];
+        let dir = [
+            1, 1, 0, 3, 1024, 0, 1, 2, 2049, 34737, 50, 10, 2048, 0, 1, 4326,
+        ];
         let keys = GeoKeys::parse(&dir, &[], "short|").unwrap();
         assert_eq!(keys.keys.len(), 2);
         assert_eq!(Crs::from_geokeys(&keys).unwrap().epsg, Some(4326));
         // A directory announcing more keys than it has stops at the end.
-        assert_eq!(GeoKeys::parse(&[1, 1, 0, 99, 1024, 0, 1, 2], &[], "").unwrap().keys.len(), 1);
+        assert_eq!(
+            GeoKeys::parse(&[1, 1, 0, 99, 1024, 0, 1, 2], &[], "")
+                .unwrap()
+                .keys
+                .len(),
+            1
+        );
         assert!(GeoKeys::parse(&[1, 1], &[], "").is_none());
     }
 }

@@ -44,7 +44,11 @@ impl Georeference {
         let keys = ifd
             .value(Tag::GeoKeyDirectory)
             .and_then(|v| v.to_u64_vec())
-            .map(|v| v.into_iter().map(|x| u16::try_from(x).unwrap_or(0)).collect::<Vec<u16>>())
+            .map(|v| {
+                v.into_iter()
+                    .map(|x| u16::try_from(x).unwrap_or(0))
+                    .collect::<Vec<u16>>()
+            })
             .and_then(|dir| {
                 let doubles = ifd.f64s(Tag::GeoDoubleParams).unwrap_or_default();
                 let ascii = ifd.str(Tag::GeoAsciiParams).unwrap_or_default();
@@ -60,11 +64,25 @@ impl Georeference {
         let mut transform = None;
         if let ([sx, sy, ..], [i, j, _, x, y, ..]) = (scale.as_slice(), ties.as_slice()) {
             let (a, e) = (*sx, -sy.abs());
-            transform = Some(Affine { a, b: 0.0, c: x - i * a, d: 0.0, e, f: y - j * e });
+            transform = Some(Affine {
+                a,
+                b: 0.0,
+                c: x - i * a,
+                d: 0.0,
+                e,
+                f: y - j * e,
+            });
         } else if let [m0, m1, _, m3, m4, m5, _, m7, ..] = matrix.as_slice()
             && matrix.len() == 16
         {
-            transform = Some(Affine { a: *m0, b: *m1, c: *m3, d: *m4, e: *m5, f: *m7 });
+            transform = Some(Affine {
+                a: *m0,
+                b: *m1,
+                c: *m3,
+                d: *m4,
+                e: *m5,
+                f: *m7,
+            });
         }
         let gcps = if transform.is_none() && ties.len() >= 6 {
             ties.chunks_exact(6)

@@ -3,8 +3,8 @@
 //! Nothing here does I/O; it reads tag values already parsed by [`crate::tiff`].
 
 mod affine;
-mod georef;
 mod geokeys;
+mod georef;
 
 pub use affine::{Affine, Bounds};
 pub use geokeys::{Crs, GeoKey, GeoKeyValue, GeoKeys, geokey_name};

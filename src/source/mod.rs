@@ -43,7 +43,10 @@ struct ObjectPin {
 
 #[derive(Debug)]
 enum Backend {
-    Store { store: Arc<dyn ObjectStore>, path: Path },
+    Store {
+        store: Arc<dyn ObjectStore>,
+        path: Path,
+    },
     Memory(Bytes),
 }
 
@@ -69,7 +72,13 @@ impl ByteSource {
     }
 
     fn new(backend: Backend, url: String) -> Self {
-        Self { backend, url, requests: AtomicU64::new(0), bytes: AtomicU64::new(0), pin: OnceLock::new() }
+        Self {
+            backend,
+            url,
+            requests: AtomicU64::new(0),
+            bytes: AtomicU64::new(0),
+            pin: OnceLock::new(),
+        }
     }
 
     /// The URL or path this source reads.
@@ -129,7 +138,10 @@ impl ByteSource {
                     ..Default::default()
                 };
                 tracing::debug!(url = %self.url, start = range.start, end = range.end, "GET range");
-                let res = store.get_opts(path, opts).await.map_err(|e| self.map_err(e, &range))?;
+                let res = store
+                    .get_opts(path, opts)
+                    .await
+                    .map_err(|e| self.map_err(e, &range))?;
                 let _ = self.pin.set(ObjectPin {
                     etag: res.meta.e_tag.clone(),
                     version: res.meta.version.clone(),
@@ -155,10 +167,16 @@ impl ByteSource {
                 url,
                 expected: self.etag().or(self.version()).unwrap_or("?").to_string(),
             },
-            e @ (object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. }) => {
-                Error::PermissionDenied { url, message: e.to_string() }
-            }
-            source => Error::Io { url, range: range.clone(), source },
+            e @ (object_store::Error::PermissionDenied { .. }
+            | object_store::Error::Unauthenticated { .. }) => Error::PermissionDenied {
+                url,
+                message: e.to_string(),
+            },
+            source => Error::Io {
+                url,
+                range: range.clone(),
+                source,
+            },
         }
     }
 }

@@ -22,7 +22,10 @@ use crate::error::{Error, Result};
 /// Resolves `src` to a store, a path in it, and the display name used in
 /// errors. Cloud schemes need their Cargo feature.
 pub fn resolve(src: &str) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
-    let invalid = |message: String| Error::InvalidSource { url: src.to_string(), message };
+    let invalid = |message: String| Error::InvalidSource {
+        url: src.to_string(),
+        message,
+    };
     let Some((scheme, _)) = src.split_once("://") else {
         return local(src, std::path::Path::new(src));
     };
@@ -33,7 +36,9 @@ pub fn resolve(src: &str) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
     };
     match scheme.to_ascii_lowercase().as_str() {
         "file" => {
-            let p = url.to_file_path().map_err(|_| invalid("not a local file path".into()))?;
+            let p = url
+                .to_file_path()
+                .map_err(|_| invalid("not a local file path".into()))?;
             local(src, &p)
         }
         "http" | "https" => http(src, &url),
@@ -54,35 +59,53 @@ pub fn resolve(src: &str) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
 
 fn local(src: &str, p: &std::path::Path) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
     let abs = std::fs::canonicalize(p).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::NotFound { url: src.to_string() },
-        std::io::ErrorKind::PermissionDenied => {
-            Error::PermissionDenied { url: src.to_string(), message: e.to_string() }
-        }
-        _ => Error::InvalidSource { url: src.to_string(), message: e.to_string() },
+        std::io::ErrorKind::NotFound => Error::NotFound {
+            url: src.to_string(),
+        },
+        std::io::ErrorKind::PermissionDenied => Error::PermissionDenied {
+            url: src.to_string(),
+            message: e.to_string(),
+        },
+        _ => Error::InvalidSource {
+            url: src.to_string(),
+            message: e.to_string(),
+        },
     })?;
-    let path = Path::from_absolute_path(&abs)
-        .map_err(|e| Error::InvalidSource { url: src.to_string(), message: e.to_string() })?;
-    Ok((Arc::new(object_store::local::LocalFileSystem::new()), path, src.to_string()))
+    let path = Path::from_absolute_path(&abs).map_err(|e| Error::InvalidSource {
+        url: src.to_string(),
+        message: e.to_string(),
+    })?;
+    Ok((
+        Arc::new(object_store::local::LocalFileSystem::new()),
+        path,
+        src.to_string(),
+    ))
 }
 
 #[cfg(any(feature = "http", feature = "s3", feature = "gcs", feature = "azure"))]
 fn builder_error(src: &str, e: object_store::Error) -> Error {
-    Error::InvalidSource { url: src.to_string(), message: e.to_string() }
+    Error::InvalidSource {
+        url: src.to_string(),
+        message: e.to_string(),
+    }
 }
 
 #[cfg(not(all(feature = "http", feature = "s3", feature = "gcs", feature = "azure")))]
 fn not_compiled(src: &str, feature: &str) -> Error {
     Error::InvalidSource {
         url: src.to_string(),
-        message: format!("support for this scheme is not compiled in (enable the `{feature}` feature)"),
+        message: format!(
+            "support for this scheme is not compiled in (enable the `{feature}` feature)"
+        ),
     }
 }
 
 #[cfg(feature = "http")]
 fn http(src: &str, url: &url::Url) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
-    let host = url
-        .host_str()
-        .ok_or_else(|| Error::InvalidSource { url: src.to_string(), message: "no host".into() })?;
+    let host = url.host_str().ok_or_else(|| Error::InvalidSource {
+        url: src.to_string(),
+        message: "no host".into(),
+    })?;
     let base = match url.port() {
         Some(p) => format!("{}://{host}:{p}", url.scheme()),
         None => format!("{}://{host}", url.scheme()),
@@ -95,8 +118,12 @@ fn http(src: &str, url: &url::Url) -> Result<(Arc<dyn ObjectStore>, Path, String
         .with_client_options(object_store::ClientOptions::new().with_allow_http(true))
         .build()
         .map_err(|e| builder_error(src, e))?;
-    let path = Path::from_url_path(url.path().trim_start_matches('/'))
-        .map_err(|e| Error::InvalidSource { url: src.to_string(), message: e.to_string() })?;
+    let path = Path::from_url_path(url.path().trim_start_matches('/')).map_err(|e| {
+        Error::InvalidSource {
+            url: src.to_string(),
+            message: e.to_string(),
+        }
+    })?;
     Ok((Arc::new(store), path, src.to_string()))
 }
 
@@ -108,14 +135,21 @@ fn http(src: &str, _: &url::Url) -> Result<(Arc<dyn ObjectStore>, Path, String)>
 /// True for GDAL/AWS-style yes values.
 #[cfg(feature = "s3")]
 fn env_yes(name: &str) -> bool {
-    std::env::var(name).is_ok_and(|v| matches!(v.trim().to_ascii_uppercase().as_str(), "YES" | "TRUE" | "ON" | "1"))
+    std::env::var(name).is_ok_and(|v| {
+        matches!(
+            v.trim().to_ascii_uppercase().as_str(),
+            "YES" | "TRUE" | "ON" | "1"
+        )
+    })
 }
 
 #[cfg(feature = "s3")]
 fn s3(src: &str, bucket: &str) -> Result<Arc<dyn ObjectStore>> {
     use object_store::aws::AmazonS3Builder;
     let mut b = AmazonS3Builder::from_env().with_bucket_name(bucket);
-    let endpoint = std::env::var("AWS_ENDPOINT_URL").or_else(|_| std::env::var("AWS_ENDPOINT")).ok();
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .or_else(|_| std::env::var("AWS_ENDPOINT"))
+        .ok();
     if let Some(ep) = &endpoint {
         b = b.with_endpoint(ep);
         if ep.starts_with("http://") {

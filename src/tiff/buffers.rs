@@ -44,7 +44,10 @@ impl RangeBuffers {
             return Some(Bytes::new());
         }
         // Last span starting at or before range.start.
-        let idx = self.spans.partition_point(|(s, _)| *s <= range.start).checked_sub(1)?;
+        let idx = self
+            .spans
+            .partition_point(|(s, _)| *s <= range.start)
+            .checked_sub(1)?;
         let (s, b) = self.spans.get(idx)?;
         let span_end = s + b.len() as u64;
         if range.end <= span_end {

@@ -59,7 +59,10 @@ impl TiffFile {
             .and_then(|i| i.entry(tag))
             .ok_or_else(|| Error::format(Location::new().ifd(ifd).tag(tag), "no such tag"))?;
         let (Some(ft), Some(range)) = (entry.field_type, entry.deferred_range()) else {
-            return Err(Error::format(Location::new().ifd(ifd).tag(tag), "value is not deferred"));
+            return Err(Error::format(
+                Location::new().ifd(ifd).tag(tag),
+                "value is not deferred",
+            ));
         };
         if bytes.len() as u64 != range.end - range.start {
             return Err(Error::format(
@@ -136,14 +139,20 @@ impl HeaderDecoder {
     /// Advances as far as the bytes held allow.
     pub fn try_decode(&mut self) -> Result<DecodeResult<TiffFile>> {
         if self.done {
-            return Err(Error::format(Location::new(), "header decoder already finished"));
+            return Err(Error::format(
+                Location::new(),
+                "header decoder already finished",
+            ));
         }
         // 1. Header.
         let header = match self.header {
             Some(h) => h,
             None => {
                 let need = self.clamp(0..TiffHeader::MAX_LEN);
-                let have = self.buffers.get(need.clone()).or_else(|| self.buffers.get(0..8));
+                let have = self
+                    .buffers
+                    .get(need.clone())
+                    .or_else(|| self.buffers.get(0..8));
                 let parsed = match have {
                     Some(b) => TiffHeader::parse(&b)?,
                     None => None,
@@ -153,11 +162,16 @@ impl HeaderDecoder {
                         self.header = Some(h);
                         self.next_ifd = h.first_ifd;
                         if h.first_ifd == 0 {
-                            return Err(Error::format(Location::new().range(0..h.len()), "the file has no IFD"));
+                            return Err(Error::format(
+                                Location::new().range(0..h.len()),
+                                "the file has no IFD",
+                            ));
                         }
                         h
                     }
-                    None => return self.need_or_truncated(vec![need], 0..TiffHeader::MAX_LEN, "header"),
+                    None => {
+                        return self.need_or_truncated(vec![need], 0..TiffHeader::MAX_LEN, "header");
+                    }
                 }
             }
         };
@@ -177,10 +191,14 @@ impl HeaderDecoder {
         let mut missing = Vec::new();
         for ifd in &mut self.ifds {
             for e in &mut ifd.entries {
-                let EntryValue::Deferred { offset, len } = e.value else { continue };
+                let EntryValue::Deferred { offset, len } = e.value else {
+                    continue;
+                };
                 let range = offset..offset + len;
                 match (self.buffers.get(range.clone()), e.field_type) {
-                    (Some(b), Some(ft)) => e.value = EntryValue::Loaded(Value::decode(ft, &b, header.byte_order)),
+                    (Some(b), Some(ft)) => {
+                        e.value = EntryValue::Loaded(Value::decode(ft, &b, header.byte_order))
+                    }
                     _ if is_lazy_tag(e.tag) => {}
                     _ => missing.push(range),
                 }
@@ -269,7 +287,12 @@ impl HeaderDecoder {
             header.byte_order.u16(&cb, 0).map(u64::from)
         }
         .unwrap_or(0);
-        let body_len = Ifd::body_len(header, n, &loc.clone().range(count_range.clone()), &self.limits)?;
+        let body_len = Ifd::body_len(
+            header,
+            n,
+            &loc.clone().range(count_range.clone()),
+            &self.limits,
+        )?;
         let body_range = count_range.end..count_range.end.saturating_add(body_len);
         let Some(body) = self.buffers.get(body_range.clone()) else {
             return self.need_chain(body_range, loc).map(Some);

@@ -55,15 +55,19 @@ impl TiffHeader {
                 first_ifd: u64::from(off),
             })),
             43 => {
-                let (Some(size), Some(zero), Some(off)) =
-                    (byte_order.u16(b, 4), byte_order.u16(b, 6), byte_order.u64(b, 8))
-                else {
+                let (Some(size), Some(zero), Some(off)) = (
+                    byte_order.u16(b, 4),
+                    byte_order.u16(b, 6),
+                    byte_order.u64(b, 8),
+                ) else {
                     return Ok(None);
                 };
                 if size != 8 || zero != 0 {
                     return Err(Error::format(
                         loc(),
-                        format!("BigTIFF header has offset size {size} and reserved {zero}, expected 8 and 0"),
+                        format!(
+                            "BigTIFF header has offset size {size} and reserved {zero}, expected 8 and 0"
+                        ),
                     ));
                 }
                 Ok(Some(TiffHeader {
@@ -187,11 +191,19 @@ impl GhostArea {
     }
     /// Bytes before each tile holding its size (4 for `SIZE_AS_UINT4`).
     pub fn block_leader_size(&self) -> u64 {
-        if self.block_leader() == Some("SIZE_AS_UINT4") { 4 } else { 0 }
+        if self.block_leader() == Some("SIZE_AS_UINT4") {
+            4
+        } else {
+            0
+        }
     }
     /// Bytes after each tile repeating its end (4 for `LAST_4_BYTES_REPEATED`).
     pub fn block_trailer_size(&self) -> u64 {
-        if self.block_trailer() == Some("LAST_4_BYTES_REPEATED") { 4 } else { 0 }
+        if self.block_trailer() == Some("LAST_4_BYTES_REPEATED") {
+            4
+        } else {
+            0
+        }
     }
 }
 
@@ -202,12 +214,27 @@ mod tests {
     #[test]
     fn parses_classic_and_bigtiff_headers() {
         let h = TiffHeader::parse(b"II*\0\x08\0\0\0").unwrap().unwrap();
-        assert_eq!((h.bigtiff, h.first_ifd, h.byte_order), (false, 8, ByteOrder::LittleEndian));
-        let h = TiffHeader::parse(b"MM\0+\0\x08\0\0\0\0\0\0\0\0\0\x10").unwrap().unwrap();
-        assert_eq!((h.bigtiff, h.first_ifd, h.byte_order), (true, 16, ByteOrder::BigEndian));
-        assert_eq!(TiffHeader::parse(b"MM\0+\0\x08").unwrap(), None, "needs 16 bytes");
+        assert_eq!(
+            (h.bigtiff, h.first_ifd, h.byte_order),
+            (false, 8, ByteOrder::LittleEndian)
+        );
+        let h = TiffHeader::parse(b"MM\0+\0\x08\0\0\0\0\0\0\0\0\0\x10")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (h.bigtiff, h.first_ifd, h.byte_order),
+            (true, 16, ByteOrder::BigEndian)
+        );
+        assert_eq!(
+            TiffHeader::parse(b"MM\0+\0\x08").unwrap(),
+            None,
+            "needs 16 bytes"
+        );
         assert!(TiffHeader::parse(b"PK\x03\x04").is_err());
-        assert!(TiffHeader::parse(b"II\x2b\0\x04\0\0\0\0\0\0\0\0\0\0\0").is_err(), "offset size 4");
+        assert!(
+            TiffHeader::parse(b"II\x2b\0\x04\0\0\0\0\0\0\0\0\0\0\0").is_err(),
+            "offset size 4"
+        );
     }
 
     #[test]

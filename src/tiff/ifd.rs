@@ -136,7 +136,11 @@ impl Ifd {
         let base = offset.saturating_add(header.count_size());
         let loc = Location::new().ifd(index);
         let truncated = || {
-            Error::format(loc.clone().range(offset..base.saturating_add(body.len() as u64)), "IFD truncated")
+            Error::format(
+                loc.clone()
+                    .range(offset..base.saturating_add(body.len() as u64)),
+                "IFD truncated",
+            )
         };
         let n = usize::try_from(n).map_err(|_| truncated())?;
         let mut entries = Vec::with_capacity(n);
@@ -148,9 +152,18 @@ impl Ifd {
             let count = header.read_offset(raw, 4).ok_or_else(truncated)?;
             let field = raw.get(4 + os..4 + 2 * os).ok_or_else(truncated)?;
             let entry_pos = base.saturating_add(p as u64);
-            let eloc = loc.clone().tag(tag).range(entry_pos..entry_pos.saturating_add(es as u64));
+            let eloc = loc
+                .clone()
+                .tag(tag)
+                .range(entry_pos..entry_pos.saturating_add(es as u64));
             let Some(ft) = FieldType::from_code(type_code) else {
-                entries.push(Entry { tag, type_code, field_type: None, count, value: EntryValue::UnknownType });
+                entries.push(Entry {
+                    tag,
+                    type_code,
+                    field_type: None,
+                    count,
+                    value: EntryValue::UnknownType,
+                });
                 continue;
             };
             if count > limits.max_array_len {
@@ -165,11 +178,18 @@ impl Ifd {
                 .checked_mul(ft.size())
                 .ok_or_else(|| Error::format(eloc.clone(), format!("count {count} overflows")))?;
             let value = if len <= os as u64 {
-                EntryValue::Loaded(Value::decode(ft, field.get(..len as usize).unwrap_or_default(), order))
+                EntryValue::Loaded(Value::decode(
+                    ft,
+                    field.get(..len as usize).unwrap_or_default(),
+                    order,
+                ))
             } else {
                 let voff = header.read_offset(field, 0).ok_or_else(truncated)?;
                 let end = voff.checked_add(len).ok_or_else(|| {
-                    Error::format(eloc.clone(), format!("value offset {voff} + length {len} overflows"))
+                    Error::format(
+                        eloc.clone(),
+                        format!("value offset {voff} + length {len} overflows"),
+                    )
                 })?;
                 if let Some(size) = file_size
                     && end > size
@@ -181,10 +201,21 @@ impl Ifd {
                 }
                 EntryValue::Deferred { offset: voff, len }
             };
-            entries.push(Entry { tag, type_code, field_type: Some(ft), count, value });
+            entries.push(Entry {
+                tag,
+                type_code,
+                field_type: Some(ft),
+                count,
+                value,
+            });
         }
         let next = header.read_offset(body, n * es).ok_or_else(truncated)?;
-        Ok(Ifd { index, offset, entries, next })
+        Ok(Ifd {
+            index,
+            offset,
+            entries,
+            next,
+        })
     }
 
     /// The entry for `tag` (the first one, should a file repeat a tag).

@@ -67,14 +67,18 @@ impl ImageIfd {
         let small = |tag: u16, default: u16| -> Result<u16> {
             match ifd.u64(tag) {
                 None => Ok(default),
-                Some(v) => u16::try_from(v).map_err(|_| Error::format(loc(tag), format!("value {v} out of range"))),
+                Some(v) => u16::try_from(v)
+                    .map_err(|_| Error::format(loc(tag), format!("value {v} out of range"))),
             }
         };
         let width = required(Tag::ImageWidth)?;
         let height = required(Tag::ImageLength)?;
         let samples_per_pixel = small(Tag::SamplesPerPixel, 1)?;
         if samples_per_pixel == 0 {
-            return Err(Error::format(loc(Tag::SamplesPerPixel), "zero samples per pixel"));
+            return Err(Error::format(
+                loc(Tag::SamplesPerPixel),
+                "zero samples per pixel",
+            ));
         }
         let bits_all = ifd
             .value(Tag::BitsPerSample)
@@ -90,21 +94,33 @@ impl ImageIfd {
         let bits_per_sample = u16::try_from(bits)
             .ok()
             .filter(|b| (1..=64).contains(b))
-            .ok_or_else(|| Error::format(loc(Tag::BitsPerSample), format!("{bits} bits per sample")))?;
+            .ok_or_else(|| {
+                Error::format(loc(Tag::BitsPerSample), format!("{bits} bits per sample"))
+            })?;
         let formats = ifd
             .value(Tag::SampleFormat)
             .and_then(|v| v.to_u64_vec())
             .unwrap_or_else(|| vec![1]);
-        let sample_format = formats.first().copied().and_then(|f| u16::try_from(f).ok()).unwrap_or(1);
+        let sample_format = formats
+            .first()
+            .copied()
+            .and_then(|f| u16::try_from(f).ok())
+            .unwrap_or(1);
         let planar_config = small(Tag::PlanarConfiguration, 1)?;
         if !matches!(planar_config, 1 | 2) {
-            return Err(Error::format(loc(Tag::PlanarConfiguration), format!("value {planar_config}, expected 1 or 2")));
+            return Err(Error::format(
+                loc(Tag::PlanarConfiguration),
+                format!("value {planar_config}, expected 1 or 2"),
+            ));
         }
         let tiled = ifd.entry(Tag::TileWidth).is_some() || ifd.entry(Tag::TileOffsets).is_some();
         let (block_width, block_height) = if tiled {
             (required(Tag::TileWidth)?, required(Tag::TileLength)?)
         } else {
-            let rows = ifd.u64(Tag::RowsPerStrip).filter(|&r| r > 0).unwrap_or(height);
+            let rows = ifd
+                .u64(Tag::RowsPerStrip)
+                .filter(|&r| r > 0)
+                .unwrap_or(height);
             (width, rows.min(height))
         };
         let (offsets_tag, counts_tag) = if tiled {
@@ -120,7 +136,9 @@ impl ImageIfd {
             bits_per_sample,
             sample_format,
             compression: small(Tag::Compression, 1)?,
-            photometric: ifd.u64(Tag::PhotometricInterpretation).and_then(|v| u16::try_from(v).ok()),
+            photometric: ifd
+                .u64(Tag::PhotometricInterpretation)
+                .and_then(|v| u16::try_from(v).ok()),
             planar_config,
             predictor: small(Tag::Predictor, 1)?,
             subfile_type: ifd.u64(Tag::NewSubfileType).unwrap_or(0),
@@ -137,16 +155,28 @@ impl ImageIfd {
             lerc_parameters: ifd.value(Tag::LercParameters).and_then(|v| v.to_u64_vec()),
             block_count: 0,
         };
-        let expected = image.blocks_across()
+        let expected = image
+            .blocks_across()
             .checked_mul(image.blocks_down())
-            .and_then(|n| n.checked_mul(if planar_config == 2 { u64::from(samples_per_pixel) } else { 1 }))
+            .and_then(|n| {
+                n.checked_mul(if planar_config == 2 {
+                    u64::from(samples_per_pixel)
+                } else {
+                    1
+                })
+            })
             .ok_or_else(|| Error::format(loc(Tag::ImageWidth), "block count overflows"))?;
         for tag in [offsets_tag, counts_tag] {
-            let entry = ifd.entry(tag).ok_or_else(|| Error::format(loc(tag), "missing"))?;
+            let entry = ifd
+                .entry(tag)
+                .ok_or_else(|| Error::format(loc(tag), "missing"))?;
             if entry.count < expected {
                 return Err(Error::format(
                     loc(tag),
-                    format!("{} entries, but the layout has {expected} blocks", entry.count),
+                    format!(
+                        "{} entries, but the layout has {expected} blocks",
+                        entry.count
+                    ),
                 ));
             }
         }
@@ -166,12 +196,20 @@ impl ImageIfd {
 
     /// The tag holding block offsets (TileOffsets or StripOffsets).
     pub fn offsets_tag(&self) -> u16 {
-        if self.tiled { Tag::TileOffsets } else { Tag::StripOffsets }
+        if self.tiled {
+            Tag::TileOffsets
+        } else {
+            Tag::StripOffsets
+        }
     }
 
     /// The tag holding block byte counts (TileByteCounts or StripByteCounts).
     pub fn byte_counts_tag(&self) -> u16 {
-        if self.tiled { Tag::TileByteCounts } else { Tag::StripByteCounts }
+        if self.tiled {
+            Tag::TileByteCounts
+        } else {
+            Tag::StripByteCounts
+        }
     }
 
     /// A transparency mask (NewSubfileType bit 4).

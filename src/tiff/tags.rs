@@ -214,7 +214,10 @@ mod tests {
 
     #[test]
     fn table_is_sorted_so_lookup_works() {
-        assert!(TAGS.windows(2).all(|w| w[0].0 < w[1].0), "TAGS must be in code order");
+        assert!(
+            TAGS.windows(2).all(|w| w[0].0 < w[1].0),
+            "TAGS must be in code order"
+        );
         assert_eq!(tag_name(Tag::TileOffsets), "TileOffsets");
         assert_eq!(tag_name(Tag::GdalNodata), "GdalNodata");
         assert_eq!(tag_name(1), "Unknown");

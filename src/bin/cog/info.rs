@@ -1,0 +1,409 @@
+//! `cog info`: a COG's profile, georeferencing, IFDs, masks and ghost area,
+//! as text for people (like `rio cogeo info`) or as one JSON object whose
+//! schema README.md documents.
+
+use async_cog::tiff::{EntryValue, Value, compression_name};
+use async_cog::{CogReader, Level, Options, Profile, Result};
+use serde_json::{Value as Json, json};
+
+/// Most elements of one tag value printed in JSON before truncating.
+const MAX_JSON_VALUES: usize = 64;
+
+/// Tile byte-count statistics of one level.
+struct TileBytes {
+    min: u64,
+    max: u64,
+    mean: f64,
+    sparse: usize,
+}
+
+pub async fn run(src: &str, options: Options, as_json: bool) -> Result<()> {
+    let cog = CogReader::open_with(src, options).await?;
+    let wanted: Vec<(usize, u16)> = cog
+        .levels()
+        .iter()
+        .map(|l| (l.image.ifd, l.image.byte_counts_tag()))
+        .collect();
+    cog.load_tag_arrays(&wanted).await?;
+    let mut stats = Vec::new();
+    for level in cog.levels() {
+        stats.push(tile_bytes(&cog, level).await?);
+    }
+    if as_json {
+        let doc = to_json(&cog, &stats);
+        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    } else {
+        print_text(&cog, &stats);
+    }
+    Ok(())
+}
+
+async fn tile_bytes(cog: &CogReader, level: &Level) -> Result<TileBytes> {
+    let counts = cog.block_byte_counts(level.image.ifd).await?;
+    let used = counts
+        .get(..level.image.block_count as usize)
+        .unwrap_or(&counts);
+    let present: Vec<u64> = used.iter().copied().filter(|&c| c > 0).collect();
+    Ok(TileBytes {
+        min: present.iter().copied().min().unwrap_or(0),
+        max: present.iter().copied().max().unwrap_or(0),
+        mean: if present.is_empty() {
+            0.0
+        } else {
+            present.iter().sum::<u64>() as f64 / present.len() as f64
+        },
+        sparse: used.len() - present.len(),
+    })
+}
+
+fn nodata_json(v: Option<f64>) -> Json {
+    match v {
+        None => Json::Null,
+        Some(x) if x.is_nan() => json!("nan"),
+        Some(x) if x == f64::INFINITY => json!("inf"),
+        Some(x) if x == f64::NEG_INFINITY => json!("-inf"),
+        Some(x) => json!(x),
+    }
+}
+
+fn value_json(v: &Value) -> Json {
+    fn list<T: Into<Json> + Clone>(v: &[T]) -> Json {
+        Json::Array(
+            v.iter()
+                .take(MAX_JSON_VALUES)
+                .cloned()
+                .map(Into::into)
+                .collect(),
+        )
+    }
+    match v {
+        Value::Ascii(s) => json!(s),
+        Value::Byte(x) | Value::Undefined(x) => list(x),
+        Value::SByte(x) => list(x),
+        Value::Short(x) => list(x),
+        Value::SShort(x) => list(x),
+        Value::Long(x) | Value::Ifd(x) => list(x),
+        Value::SLong(x) => list(x),
+        Value::Long8(x) | Value::Ifd8(x) => list(x),
+        Value::SLong8(x) => list(x),
+        Value::Float(x) => list(&x.iter().map(|&f| f64::from(f)).collect::<Vec<_>>()),
+        Value::Double(x) => list(x),
+        Value::Rational(x) => Json::Array(
+            x.iter()
+                .take(MAX_JSON_VALUES)
+                .map(|&(n, d)| json!([n, d]))
+                .collect(),
+        ),
+        Value::SRational(x) => Json::Array(
+            x.iter()
+                .take(MAX_JSON_VALUES)
+                .map(|&(n, d)| json!([n, d]))
+                .collect(),
+        ),
+    }
+}
+
+fn ifd_kind(cog: &CogReader, ifd: usize) -> String {
+    for l in cog.levels() {
+        if l.image.ifd == ifd {
+            return if l.z == 0 {
+                "image".into()
+            } else {
+                format!("overview {}", l.z)
+            };
+        }
+        if l.mask.as_ref().is_some_and(|m| m.ifd == ifd) {
+            return if l.z == 0 {
+                "mask".into()
+            } else {
+                format!("mask of overview {}", l.z)
+            };
+        }
+    }
+    "other".into()
+}
+
+fn to_json(cog: &CogReader, stats: &[TileBytes]) -> Json {
+    let p: &Profile = cog.profile();
+    let levels: Vec<Json> = cog
+        .levels()
+        .iter()
+        .zip(stats)
+        .map(|(l, s)| {
+            json!({
+                "z": l.z,
+                "ifd": l.image.ifd,
+                "width": l.width(),
+                "height": l.height(),
+                "blockxsize": l.image.block_width,
+                "blockysize": l.image.block_height,
+                "decimation": [l.decimation.0, l.decimation.1],
+                "compress": l.image.compression_name(),
+                "mask_ifd": l.mask.as_ref().map(|m| m.ifd),
+                "tiles": l.image.block_count,
+                "tile_bytes": {"min": s.min, "max": s.max, "mean": s.mean, "sparse": s.sparse},
+            })
+        })
+        .collect();
+    let ifds: Vec<Json> = cog
+        .ifds()
+        .iter()
+        .map(|ifd| {
+            let tags: Vec<Json> = ifd
+                .entries
+                .iter()
+                .map(|e| {
+                    let (value, truncated) = match &e.value {
+                        EntryValue::Loaded(v) => (value_json(v), v.len() > MAX_JSON_VALUES && v.as_str().is_none()),
+                        EntryValue::Deferred { offset, len } => (json!({"deferred": {"offset": offset, "length": len}}), false),
+                        EntryValue::UnknownType => (Json::Null, false),
+                    };
+                    json!({
+                        "code": e.tag,
+                        "name": e.name(),
+                        "type": e.field_type.map_or_else(|| format!("UNKNOWN({})", e.type_code), |t| t.name().to_string()),
+                        "count": e.count,
+                        "value": value,
+                        "truncated": truncated,
+                    })
+                })
+                .collect();
+            json!({
+                "index": ifd.index,
+                "offset": ifd.offset,
+                "kind": ifd_kind(cog, ifd.index),
+                "width": ifd.u64(async_cog::tiff::Tag::ImageWidth),
+                "height": ifd.u64(async_cog::tiff::Tag::ImageLength),
+                "tags": tags,
+            })
+        })
+        .collect();
+    let geokeys: Vec<Json> = p
+        .crs
+        .as_ref()
+        .map(|c| {
+            c.geokeys
+                .keys
+                .iter()
+                .map(|k| {
+                    let value = match &k.value {
+                        async_cog::geo::GeoKeyValue::Short(v) => json!(v),
+                        async_cog::geo::GeoKeyValue::Double(v) => json!(v),
+                        async_cog::geo::GeoKeyValue::Ascii(s) => json!(s),
+                    };
+                    json!({"id": k.id, "name": k.name(), "value": value})
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let ghost = cog.ghost_area().map(|g| {
+        Json::Object(
+            g.entries
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect(),
+        )
+    });
+    let total = cog.stats();
+    let open = cog.open_stats();
+    json!({
+        "source": cog.url(),
+        "width": p.width,
+        "height": p.height,
+        "count": p.count,
+        "dtype": p.dtype.name(),
+        "transform": p.transform.to_array(),
+        "crs": p.crs.as_ref().map(|c| c.to_string_short()),
+        "epsg": p.epsg(),
+        "nodata": nodata_json(p.nodata),
+        "blockxsize": p.blockxsize,
+        "blockysize": p.blockysize,
+        "tiled": p.tiled,
+        "compress": p.compress,
+        "interleave": p.interleave.name(),
+        "photometric": p.photometric,
+        "bounds": p.bounds.to_array(),
+        "res": [p.res.0, p.res.1],
+        "overviews": p.overviews,
+        "levels": levels,
+        "mask": p.mask.map(|m| m.name()),
+        "alpha_band": p.alpha_band.map(|a| a + 1),
+        "bands": p.bands.iter().map(|b| json!({"description": b.description, "scale": b.scale, "offset": b.offset})).collect::<Vec<_>>(),
+        "metadata": p.metadata,
+        "colormap": p.colormap.as_ref().map(|c| c.len()),
+        "pixel_is_point": p.raster_type == async_cog::geo::RasterType::PixelIsPoint,
+        "georeferenced": p.georeferenced,
+        "geokeys": geokeys,
+        "bigtiff": cog.tiff().header.bigtiff,
+        "byte_order": if cog.tiff().header.byte_order == async_cog::tiff::ByteOrder::BigEndian { "big" } else { "little" },
+        "ghost_area": ghost,
+        "ifds": ifds,
+        "requests": {
+            "count": total.requests,
+            "bytes": total.bytes,
+            "open_count": open.requests,
+            "open_bytes": open.bytes,
+        },
+    })
+}
+
+fn fmt_f(v: f64) -> String {
+    let s = format!("{v:.10}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s.is_empty() || s == "-" {
+        "0".into()
+    } else {
+        s.into()
+    }
+}
+
+fn print_text(cog: &CogReader, stats: &[TileBytes]) {
+    let p = cog.profile();
+    let yes = |b: bool| if b { "yes" } else { "no" };
+    let layout = cog
+        .ghost_area()
+        .and_then(|g| g.layout())
+        .unwrap_or("none declared");
+    println!("File:          {}", cog.url());
+    println!(
+        "Format:        {} ({}-endian), layout {layout}",
+        if cog.tiff().header.bigtiff {
+            "BigTIFF"
+        } else {
+            "TIFF"
+        },
+        if cog.tiff().header.byte_order == async_cog::tiff::ByteOrder::BigEndian {
+            "big"
+        } else {
+            "little"
+        }
+    );
+    println!("Compression:   {}", p.compress);
+    println!("Photometric:   {}", p.photometric.as_deref().unwrap_or("-"));
+    println!();
+    println!("Profile");
+    println!("    Width:         {}", p.width);
+    println!("    Height:        {}", p.height);
+    println!(
+        "    Bands:         {}{}",
+        p.count,
+        if p.samples != p.count {
+            format!(" (+ alpha, {} samples)", p.samples)
+        } else {
+            String::new()
+        }
+    );
+    println!("    Dtype:         {}", p.dtype);
+    println!(
+        "    NoData:        {}",
+        p.nodata.map_or("none".into(), fmt_f)
+    );
+    println!("    Tiled:         {}", yes(p.tiled));
+    println!("    Block size:    {}x{}", p.blockxsize, p.blockysize);
+    println!("    Interleave:    {}", p.interleave.name());
+    println!(
+        "    Mask:          {}",
+        p.mask.map_or("none (all valid)", |m| m.name())
+    );
+    println!(
+        "    ColorMap:      {}",
+        p.colormap
+            .as_ref()
+            .map_or("no".into(), |c| format!("{} entries", c.len()))
+    );
+    for (i, b) in p.bands.iter().enumerate() {
+        if b.description.is_some() || b.scale.is_some() || b.offset.is_some() {
+            println!(
+                "    Band {}:        {:?} scale {} offset {}",
+                i + 1,
+                b.description.as_deref().unwrap_or(""),
+                b.scale.map_or("-".into(), fmt_f),
+                b.offset.map_or("-".into(), fmt_f)
+            );
+        }
+    }
+    println!();
+    println!("Geo");
+    println!(
+        "    CRS:           {}",
+        p.crs
+            .as_ref()
+            .map_or("none".into(), |c| c.to_string_short())
+    );
+    if p.georeferenced {
+        println!(
+            "    Origin:        ({}, {})",
+            fmt_f(p.transform.c),
+            fmt_f(p.transform.f)
+        );
+        println!(
+            "    Resolution:    ({}, {})",
+            fmt_f(p.res.0),
+            fmt_f(p.res.1)
+        );
+        let b = p.bounds;
+        println!(
+            "    Bounds:        ({}, {}, {}, {})",
+            fmt_f(b.minx),
+            fmt_f(b.miny),
+            fmt_f(b.maxx),
+            fmt_f(b.maxy)
+        );
+        if p.raster_type == async_cog::geo::RasterType::PixelIsPoint {
+            println!(
+                "    Raster type:   PixelIsPoint (origin shifted to the pixel corner, as GDAL does)"
+            );
+        }
+    } else {
+        println!(
+            "    Transform:     none (identity){}",
+            if p.gcps.is_empty() {
+                String::new()
+            } else {
+                format!(", {} GCPs", p.gcps.len())
+            }
+        );
+    }
+    println!();
+    println!("Levels");
+    println!(
+        "    {:<3} {:<4} {:<13} {:<11} {:<13} {:<6} {:<5} {:>10}",
+        "z", "IFD", "size", "block", "compression", "mask", "tiles", "tile bytes min/max/mean"
+    );
+    for (l, s) in cog.levels().iter().zip(stats) {
+        println!(
+            "    {:<3} {:<4} {:<13} {:<11} {:<13} {:<6} {:<5} {}/{}/{:.0}{}",
+            l.z,
+            l.image.ifd,
+            format!("{}x{}", l.width(), l.height()),
+            format!("{}x{}", l.image.block_width, l.image.block_height),
+            compression_name(l.image.compression, l.image.lerc_parameters.as_deref()),
+            l.mask
+                .as_ref()
+                .map_or("-".into(), |m| format!("IFD {}", m.ifd)),
+            l.image.block_count,
+            s.min,
+            s.max,
+            s.mean,
+            if s.sparse > 0 {
+                format!(" ({} sparse)", s.sparse)
+            } else {
+                String::new()
+            }
+        );
+    }
+    if let Some(g) = cog.ghost_area() {
+        println!();
+        println!("GDAL structural metadata");
+        for (k, v) in &g.entries {
+            println!("    {k}={v}");
+        }
+    }
+    let open = cog.open_stats();
+    let total = cog.stats();
+    println!();
+    println!(
+        "Requests:      {} GET, {} bytes to open; {} GET, {} bytes in all",
+        open.requests, open.bytes, total.requests, total.bytes
+    );
+}

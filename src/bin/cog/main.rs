@@ -1,0 +1,74 @@
+//! `cog`: the command-line face of async-cog, for people.
+//!
+//! `cog info SRC [--json]` prints a COG's profile, georeferencing, IFDs,
+//! masks, GDAL's ghost area and what opening cost in requests. Options come
+//! from the environment (`INGESTED_BYTES_AT_OPEN`, `LOG_LEVEL`, ...; see
+//! README.md). Logs go to stderr through `tracing`.
+
+mod info;
+
+use std::process::ExitCode;
+
+use async_cog::Options;
+use clap::{Parser, Subcommand};
+
+/// Read Cloud-Optimized GeoTIFFs from files, HTTP, S3, GCS or Azure.
+#[derive(Parser)]
+#[command(name = "cog", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print a COG's profile, georeferencing, IFDs and masks.
+    Info {
+        /// Local path, or file://, http(s)://, s3://, gs://, az:// URL.
+        src: String,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let options = match Options::from_env() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .or_else(|| options.log_level.clone())
+        .unwrap_or_else(|| "warn".into());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Info { src, json } => info::run(&src, options, json).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
