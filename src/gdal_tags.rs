@@ -39,6 +39,9 @@ pub struct BandMetadata {
     pub scale: Option<f64>,
     /// `role="offset"`.
     pub offset: Option<f64>,
+    /// `role="colorinterp"` (e.g. `Alpha`, `Undefined`), which overrides
+    /// what PhotometricInterpretation and ExtraSamples imply.
+    pub colorinterp: Option<String>,
     /// Other band items by name.
     pub items: BTreeMap<String, String>,
 }
@@ -116,6 +119,9 @@ impl GdalMetadata {
     }
 
     fn add(&mut self, name: String, sample: Option<usize>, role: Option<&str>, value: String) {
+        // GDAL escapes values before putting them in the XML tree, which
+        // escapes them again, and unescapes once more on reading: do the same.
+        let value = unescape_xml(&value);
         let Some(band) = sample else {
             self.dataset.insert(name, value);
             return;
@@ -125,11 +131,24 @@ impl GdalMetadata {
             Some("description") => b.description = Some(value),
             Some("scale") => b.scale = value.trim().parse().ok(),
             Some("offset") => b.offset = value.trim().parse().ok(),
+            Some("colorinterp") => b.colorinterp = Some(value.trim().to_string()),
             _ => {
                 b.items.insert(name, value);
             }
         }
     }
+}
+
+/// Undoes XML's five predefined entities (`&amp;` last).
+fn unescape_xml(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
 }
 
 #[cfg(test)]
@@ -153,7 +172,7 @@ mod tests {
         let m = GdalMetadata::parse(
             r#"<GDALMetadata>
   <Item name="SOURCE">fixtures</Item>
-  <Item name="DESCRIPTION" sample="0" role="description">slope &amp; aspect</Item>
+  <Item name="DESCRIPTION" sample="0" role="description">slope &amp;amp; aspect</Item>
   <Item name="SCALE" sample="0" role="scale">0.5</Item>
   <Item name="OFFSET" sample="1" role="offset">-1.5</Item>
   <Item name="STATISTICS_MEAN" sample="1">3</Item>

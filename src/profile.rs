@@ -139,13 +139,35 @@ impl Profile {
         let dtype = img.data_type()?;
         let geo = Georeference::from_ifd(ifd0);
         let transform = geo.transform.unwrap_or(Affine::IDENTITY);
-        let nodata = ifd0.str(Tag::GdalNodata).and_then(parse_nodata);
+        let nodata = ifd0.str(Tag::GdalNodata).and_then(parse_nodata).map(|v| {
+            if dtype == DataType::Float32 {
+                to_float32(v)
+            } else {
+                v
+            }
+        });
         let gdal_md = ifd0
             .str(Tag::GdalMetadata)
             .map(GdalMetadata::parse)
             .unwrap_or_default();
         let samples = usize::from(img.samples_per_pixel);
-        let alpha_band = alpha_index(img.samples_per_pixel, &img.extra_samples);
+        // GDAL_METADATA's colorinterp, when given, decides which band is alpha.
+        let alpha_band = match (0..samples).find_map(|i| {
+            gdal_md
+                .bands
+                .get(&i)
+                .and_then(|b| b.colorinterp.as_deref())
+                .map(|c| (i, c))
+        }) {
+            Some(_) => (0..samples).find(|i| {
+                gdal_md
+                    .bands
+                    .get(i)
+                    .and_then(|b| b.colorinterp.as_deref())
+                    .is_some_and(|c| c.eq_ignore_ascii_case("alpha"))
+            }),
+            None => alpha_index(img.samples_per_pixel, &img.extra_samples),
+        };
         let alpha_as_mask = alpha_band.is_some_and(|a| a + 1 == samples)
             && (samples == 2 || samples == 4)
             && matches!(dtype, DataType::UInt8 | DataType::UInt16);
@@ -204,6 +226,16 @@ impl Profile {
             colormap: colormap(ifd0, img.bits_per_sample),
         })
     }
+}
+
+/// GDAL reports a float32 band's nodata as a float32 value; values just
+/// past float32's range (written as e.g. `3.40282347e+38`) become its limit.
+fn to_float32(v: f64) -> f64 {
+    let max = f64::from(f32::MAX);
+    if v.is_finite() && (v.abs() - max).abs() <= max * 1e-9 {
+        return max.copysign(v);
+    }
+    f64::from(v as f32)
 }
 
 /// The sample that GDAL reads as alpha: an ExtraSamples entry of 1

@@ -170,7 +170,11 @@ impl HeaderDecoder {
                         h
                     }
                     None => {
-                        return self.need_or_truncated(vec![need], 0..TiffHeader::MAX_LEN, "header");
+                        return self.need_or_truncated(
+                            vec![need],
+                            0..TiffHeader::MAX_LEN,
+                            "header",
+                        );
                     }
                 }
             }

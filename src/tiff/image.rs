@@ -51,9 +51,27 @@ pub struct ImageIfd {
     pub extra_samples: Vec<u16>,
     /// LercParameters: `[version, additional compression]` (0 none, 1 deflate, 2 zstd).
     pub lerc_parameters: Option<Vec<u64>>,
-    /// Number of entries in the offset array.
+    /// Number of blocks in the grid (for chopped strips, the virtual ones).
     pub block_count: u64,
+    /// Set when one uncompressed strip is read as virtual strips (see
+    /// [`StripChop`]); the offset arrays then hold one entry.
+    pub strip_chop: Option<StripChop>,
 }
+
+/// libtiff's (and so GDAL's) "strip chop": an uncompressed, pixel-interleaved
+/// image stored as one strip is exposed as strips of about 8 KiB
+/// (`max(1, 8192 / scanline)` rows), so a window read fetches only its rows.
+/// Virtual strip `i` starts at `offset + i * rows_per_strip * scanline_bytes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StripChop {
+    /// Bytes in one row.
+    pub scanline_bytes: u64,
+    /// The RowsPerStrip the file declares.
+    pub stored_rows_per_strip: u64,
+}
+
+/// libtiff's `STRIP_SIZE_DEFAULT`: the target size of a chopped strip.
+const STRIP_CHOP_BYTES: u64 = 8192;
 
 impl ImageIfd {
     /// Reads the image tags of `ifd`.
@@ -154,6 +172,7 @@ impl ImageIfd {
                 .collect(),
             lerc_parameters: ifd.value(Tag::LercParameters).and_then(|v| v.to_u64_vec()),
             block_count: 0,
+            strip_chop: None,
         };
         let expected = image
             .blocks_across()
@@ -181,7 +200,36 @@ impl ImageIfd {
             }
         }
         image.block_count = expected;
+        image.chop_single_strip();
         Ok(image)
+    }
+
+    /// Applies libtiff's strip chop when its conditions hold: not tiled,
+    /// PlanarConfiguration 1, one strip, no compression, and the chopped
+    /// strips would have fewer rows than the stored one.
+    fn chop_single_strip(&mut self) {
+        if self.tiled || self.planar_config != 1 || self.block_count != 1 || self.compression != 1 {
+            return;
+        }
+        let bits = u64::from(self.samples_per_pixel) * u64::from(self.bits_per_sample);
+        let Some(scanline) = self
+            .width
+            .checked_mul(bits)
+            .map(|b| b.div_ceil(8))
+            .filter(|&s| s > 0)
+        else {
+            return;
+        };
+        let rows = (STRIP_CHOP_BYTES / scanline).max(1);
+        if rows >= self.block_height {
+            return;
+        }
+        self.strip_chop = Some(StripChop {
+            scanline_bytes: scanline,
+            stored_rows_per_strip: self.block_height,
+        });
+        self.block_height = rows;
+        self.block_count = self.blocks_down();
     }
 
     /// Blocks per row of the grid.

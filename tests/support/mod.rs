@@ -1,0 +1,245 @@
+//! Test support: a real HTTP range server on loopback, and fixture helpers.
+//!
+//! The server serves files from a directory with `Range`, `ETag` and
+//! `If-Match` as object stores do, logs every request it answers (method,
+//! path, range, status, bytes), and can add latency. Request-count tests
+//! assert on this log: what the server saw, not what our code believes it
+//! sent. Paths under `/forbidden/` answer 403.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Response, StatusCode, Uri, header};
+
+/// One request the server answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Logged {
+    /// GET, HEAD, ...
+    pub method: String,
+    /// URL path.
+    pub path: String,
+    /// Served byte range (end exclusive), for 206 answers.
+    pub range: Option<(u64, u64)>,
+    /// HTTP status.
+    pub status: u16,
+    /// Body bytes sent.
+    pub bytes: u64,
+}
+
+#[derive(Default)]
+struct State {
+    log: Mutex<Vec<Logged>>,
+    latency: Mutex<Duration>,
+}
+
+/// A running range server; it stops when the test's runtime ends.
+pub struct RangeServer {
+    pub addr: SocketAddr,
+    root: PathBuf,
+    state: Arc<State>,
+}
+
+impl RangeServer {
+    /// Serves `root` on an ephemeral loopback port.
+    pub async fn start(root: impl AsRef<Path>) -> RangeServer {
+        let root = root.as_ref().to_path_buf();
+        let state = Arc::new(State::default());
+        let (r, s) = (root.clone(), state.clone());
+        let app =
+            axum::Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap| {
+                let (r, s) = (r.clone(), s.clone());
+                async move { serve(&r, &s, method, uri, headers).await }
+            });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("local addr");
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        RangeServer { addr, root, state }
+    }
+
+    /// `http://127.0.0.1:PORT/rel`.
+    pub fn url(&self, rel: &str) -> String {
+        format!("http://{}/{}", self.addr, rel.trim_start_matches('/'))
+    }
+
+    /// The directory served.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Everything answered so far.
+    pub fn log(&self) -> Vec<Logged> {
+        self.state.log.lock().unwrap().clone()
+    }
+
+    /// Forgets the log.
+    pub fn clear(&self) {
+        self.state.log.lock().unwrap().clear();
+    }
+
+    /// Delay added before each answer.
+    pub fn set_latency(&self, d: Duration) {
+        *self.state.latency.lock().unwrap() = d;
+    }
+
+    /// Requests with `method` in the log.
+    pub fn count(&self, method: &str) -> usize {
+        self.log().iter().filter(|l| l.method == method).count()
+    }
+}
+
+fn etag_of(data: &[u8]) -> String {
+    // FNV-1a: enough to tell versions of a test file apart.
+    let mut h: u64 = 0xcbf29ce484222325;
+    for &b in data {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("\"{:x}-{:x}\"", data.len(), h)
+}
+
+fn parse_range(v: &str, len: u64) -> Option<Result<(u64, u64), ()>> {
+    let spec = v.strip_prefix("bytes=")?;
+    let (a, b) = spec.split_once('-')?;
+    let (start, end) = match (a.parse::<u64>().ok(), b.parse::<u64>().ok()) {
+        (Some(a), Some(b)) => (a, b.saturating_add(1).min(len)),
+        (Some(a), None) => (a, len),
+        (None, Some(n)) => (len.saturating_sub(n), len),
+        _ => return Some(Err(())),
+    };
+    if start >= len || start >= end {
+        Some(Err(()))
+    } else {
+        Some(Ok((start, end)))
+    }
+}
+
+async fn serve(
+    root: &Path,
+    state: &State,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response<Body> {
+    let latency = *state.latency.lock().unwrap();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let path = uri.path().to_string();
+    let mut logged = Logged {
+        method: method.to_string(),
+        path: path.clone(),
+        range: None,
+        status: 200,
+        bytes: 0,
+    };
+    let resp = answer(root, &method, &path, &headers, &mut logged).await;
+    logged.status = resp.status().as_u16();
+    state.log.lock().unwrap().push(logged);
+    resp
+}
+
+async fn answer(
+    root: &Path,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    logged: &mut Logged,
+) -> Response<Body> {
+    let status = |s: StatusCode| Response::builder().status(s).body(Body::empty()).unwrap();
+    if path.starts_with("/forbidden/") {
+        return status(StatusCode::FORBIDDEN);
+    }
+    let rel = path.trim_start_matches('/');
+    if rel.split('/').any(|c| c == "..") {
+        return status(StatusCode::BAD_REQUEST);
+    }
+    let Ok(data) = tokio::fs::read(root.join(rel)).await else {
+        return status(StatusCode::NOT_FOUND);
+    };
+    let len = data.len() as u64;
+    let etag = etag_of(&data);
+    if let Some(m) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok())
+        && m != etag
+        && m != "*"
+    {
+        return status(StatusCode::PRECONDITION_FAILED);
+    }
+    let builder = Response::builder()
+        .header(header::ETAG, &etag)
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::LAST_MODIFIED, "Sat, 21 Nov 2026 00:00:00 GMT");
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_range(v, len));
+    let (builder, body) = match range {
+        Some(Err(())) => {
+            return Response::builder()
+                .status(StatusCode::RANGE_NOT_SATISFIABLE)
+                .header(header::CONTENT_RANGE, format!("bytes */{len}"))
+                .body(Body::empty())
+                .unwrap();
+        }
+        Some(Ok((a, b))) => {
+            logged.range = Some((a, b));
+            (
+                builder.status(StatusCode::PARTIAL_CONTENT).header(
+                    header::CONTENT_RANGE,
+                    format!("bytes {}-{}/{len}", a, b - 1),
+                ),
+                data[a as usize..b as usize].to_vec(),
+            )
+        }
+        None => (builder.status(StatusCode::OK), data),
+    };
+    let builder = builder.header(header::CONTENT_LENGTH, body.len());
+    if method == Method::HEAD {
+        return builder.body(Body::empty()).unwrap();
+    }
+    logged.bytes = body.len() as u64;
+    builder.body(Body::from(body)).unwrap()
+}
+
+/// The crate's fixtures directory.
+pub fn fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// Every fixture with GDAL expectations: (path relative to fixtures/, expected JSON).
+pub fn fixtures() -> Vec<(String, serde_json::Value)> {
+    let dir = fixtures_dir();
+    let mut out = Vec::new();
+    for sub in ["", "real"] {
+        let d = dir.join(sub);
+        let mut names: Vec<_> = std::fs::read_dir(&d)
+            .expect("fixtures dir")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".expected.json"))
+            .collect();
+        names.sort();
+        for n in names {
+            let text = std::fs::read_to_string(d.join(&n)).expect("read expected");
+            let tif = n.trim_end_matches(".expected.json").to_string() + ".tif";
+            let rel = if sub.is_empty() {
+                tif
+            } else {
+                format!("{sub}/{tif}")
+            };
+            out.push((rel, serde_json::from_str(&text).expect("expected json")));
+        }
+    }
+    assert!(
+        out.len() >= 40,
+        "fixtures missing: run fixtures/generate.sh"
+    );
+    out
+}
