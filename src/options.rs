@@ -9,6 +9,8 @@
 //! Limits exist because every count and size in a TIFF comes from an
 //! untrusted file: they are checked before any allocation the file sizes.
 
+use std::time::Duration;
+
 use crate::error::{Error, Result};
 
 /// Upper bounds on what a file may make us allocate or fetch while opening.
@@ -62,6 +64,14 @@ pub struct Options {
     pub log_level: Option<String>,
     /// Allocation and fetch limits.
     pub limits: Limits,
+    /// Time allowed for one request, from connecting to the last body byte.
+    pub timeout: Duration,
+    /// Time allowed to establish a connection.
+    pub connect_timeout: Duration,
+    /// Retries of a failed request (transport errors, 5xx, 429), with
+    /// exponential backoff. object_store's own default (10 retries over up to
+    /// 3 minutes) is far too patient for a tile server.
+    pub max_retries: usize,
 }
 
 impl Default for Options {
@@ -72,6 +82,9 @@ impl Default for Options {
             merge_consecutive_ranges: true,
             log_level: None,
             limits: Limits::default(),
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(5),
+            max_retries: 3,
         }
     }
 }
@@ -120,6 +133,11 @@ impl Options {
                         level
                     });
                 }
+                "ASYNC_COG_TIMEOUT" => o.timeout = parse_seconds(k, v)?,
+                "ASYNC_COG_CONNECT_TIMEOUT" => o.connect_timeout = parse_seconds(k, v)?,
+                "ASYNC_COG_MAX_RETRIES" => {
+                    o.max_retries = usize::try_from(parse_u64(k, v)?).unwrap_or(usize::MAX)
+                }
                 "ASYNC_COG_MAX_HEADER_BYTES" => o.limits.max_header_bytes = parse_u64(k, v)?,
                 "ASYNC_COG_MAX_IFDS" => {
                     o.limits.max_ifds = usize::try_from(parse_u64(k, v)?).unwrap_or(usize::MAX)
@@ -148,6 +166,24 @@ impl Options {
         self
     }
 
+    /// Sets the per-request timeout.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sets the connection timeout.
+    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets how often a failed request is retried.
+    pub fn with_max_retries(mut self, retries: usize) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
     /// Replaces the limits.
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
@@ -168,6 +204,17 @@ fn parse_u64(key: &str, value: &str) -> Result<u64> {
         .trim()
         .parse()
         .map_err(|_| config(key, value, "a non-negative whole number"))
+}
+
+/// Seconds, fractions allowed (`0.5`), positive.
+fn parse_seconds(key: &str, value: &str) -> Result<Duration> {
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| config(key, value, "a positive number of seconds"))
 }
 
 /// GDAL-style booleans: TRUE/FALSE, YES/NO, ON/OFF, 1/0, any case.
@@ -211,6 +258,10 @@ mod tests {
         assert!(e.to_string().contains("ENABLE_BLOCK_CACHE"), "{e}");
         let e = Options::from_vars([("LOG_LEVEL", "loud")]).unwrap_err();
         assert!(e.to_string().contains("LOG_LEVEL"), "{e}");
+        let e = Options::from_vars([("ASYNC_COG_TIMEOUT", "-1")]).unwrap_err();
+        assert!(e.to_string().contains("ASYNC_COG_TIMEOUT"), "{e}");
+        let o = Options::from_vars([("ASYNC_COG_TIMEOUT", "0.5"), ("ASYNC_COG_MAX_RETRIES", "0")]).unwrap();
+        assert_eq!((o.timeout, o.max_retries), (Duration::from_millis(500), 0));
         let e = Options::from_vars([("INGESTED_BYTES_AT_OPEN", "4")]).unwrap_err();
         assert!(matches!(e, Error::Config { .. }), "{e}");
     }

@@ -67,7 +67,7 @@ impl CogReader {
 
     /// Opens `src` with the given options.
     pub async fn open_with(src: &str, options: Options) -> Result<Self> {
-        let (store, path, name) = resolve(src)?;
+        let (store, path, name) = resolve(src, &options)?;
         Self::from_source(ByteSource::from_store(store, path, name), options).await
     }
 

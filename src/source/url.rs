@@ -18,10 +18,11 @@ use object_store::ObjectStore;
 use object_store::path::Path;
 
 use crate::error::{Error, Result};
+use crate::options::Options;
 
 /// Resolves `src` to a store, a path in it, and the display name used in
 /// errors. Cloud schemes need their Cargo feature.
-pub fn resolve(src: &str) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
+pub fn resolve(src: &str, options: &Options) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
     let invalid = |message: String| Error::InvalidSource {
         url: src.to_string(),
         message,
@@ -41,16 +42,16 @@ pub fn resolve(src: &str) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
                 .map_err(|_| invalid("not a local file path".into()))?;
             local(src, &p)
         }
-        "http" | "https" => http(src, &url),
+        "http" | "https" => http(src, &url, options),
         "s3" | "s3a" => {
             let bucket = url.host_str().ok_or_else(|| invalid("no bucket".into()))?;
-            Ok((s3(src, bucket)?, key()?, src.to_string()))
+            Ok((s3(src, bucket, options)?, key()?, src.to_string()))
         }
         "gs" => {
             let bucket = url.host_str().ok_or_else(|| invalid("no bucket".into()))?;
-            Ok((gcs(src, bucket)?, key()?, src.to_string()))
+            Ok((gcs(src, bucket, options)?, key()?, src.to_string()))
         }
-        "az" | "azure" | "abfs" | "abfss" => Ok((azure(src)?, key()?, src.to_string())),
+        "az" | "azure" | "abfs" | "abfss" => Ok((azure(src, options)?, key()?, src.to_string())),
         other => Err(invalid(format!(
             "unknown scheme {other:?}; expected a path, file://, http(s)://, s3://, gs://, az://, azure:// or abfs(s)://"
         ))),
@@ -100,8 +101,29 @@ fn not_compiled(src: &str, feature: &str) -> Error {
     }
 }
 
+/// object_store's retry policy from our options.
+#[cfg(any(feature = "http", feature = "s3", feature = "gcs", feature = "azure"))]
+fn retry(options: &Options) -> object_store::RetryConfig {
+    object_store::RetryConfig {
+        max_retries: options.max_retries,
+        retry_timeout: options.timeout.saturating_mul(u32::try_from(options.max_retries).unwrap_or(u32::MAX).saturating_add(1)),
+        ..Default::default()
+    }
+}
+
+/// Client settings as `(key, value)` config pairs, so that they add to what
+/// `from_env()` read instead of replacing it.
+#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+fn client_config(options: &Options) -> [(object_store::ClientConfigKey, String); 2] {
+    use object_store::ClientConfigKey as K;
+    [
+        (K::Timeout, format!("{}ms", options.timeout.as_millis())),
+        (K::ConnectTimeout, format!("{}ms", options.connect_timeout.as_millis())),
+    ]
+}
+
 #[cfg(feature = "http")]
-fn http(src: &str, url: &url::Url) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
+fn http(src: &str, url: &url::Url, options: &Options) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
     let host = url.host_str().ok_or_else(|| Error::InvalidSource {
         url: src.to_string(),
         message: "no host".into(),
@@ -115,7 +137,13 @@ fn http(src: &str, url: &url::Url) -> Result<(Arc<dyn ObjectStore>, Path, String
     }
     let store = object_store::http::HttpBuilder::new()
         .with_url(base)
-        .with_client_options(object_store::ClientOptions::new().with_allow_http(true))
+        .with_client_options(
+            object_store::ClientOptions::new()
+                .with_allow_http(true)
+                .with_timeout(options.timeout)
+                .with_connect_timeout(options.connect_timeout),
+        )
+        .with_retry(retry(options))
         .build()
         .map_err(|e| builder_error(src, e))?;
     let path = Path::from_url_path(url.path().trim_start_matches('/')).map_err(|e| {
@@ -128,7 +156,7 @@ fn http(src: &str, url: &url::Url) -> Result<(Arc<dyn ObjectStore>, Path, String
 }
 
 #[cfg(not(feature = "http"))]
-fn http(src: &str, _: &url::Url) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
+fn http(src: &str, _: &url::Url, _: &Options) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
     Err(not_compiled(src, "http"))
 }
 
@@ -144,9 +172,12 @@ fn env_yes(name: &str) -> bool {
 }
 
 #[cfg(feature = "s3")]
-fn s3(src: &str, bucket: &str) -> Result<Arc<dyn ObjectStore>> {
-    use object_store::aws::AmazonS3Builder;
-    let mut b = AmazonS3Builder::from_env().with_bucket_name(bucket);
+fn s3(src: &str, bucket: &str, options: &Options) -> Result<Arc<dyn ObjectStore>> {
+    use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+    let mut b = AmazonS3Builder::from_env().with_bucket_name(bucket).with_retry(retry(options));
+    for (k, v) in client_config(options) {
+        b = b.with_config(AmazonS3ConfigKey::Client(k), v);
+    }
     let endpoint = std::env::var("AWS_ENDPOINT_URL")
         .or_else(|_| std::env::var("AWS_ENDPOINT"))
         .ok();
@@ -167,29 +198,37 @@ fn s3(src: &str, bucket: &str) -> Result<Arc<dyn ObjectStore>> {
 }
 
 #[cfg(not(feature = "s3"))]
-fn s3(src: &str, _: &str) -> Result<Arc<dyn ObjectStore>> {
+fn s3(src: &str, _: &str, _: &Options) -> Result<Arc<dyn ObjectStore>> {
     Err(not_compiled(src, "s3"))
 }
 
 #[cfg(feature = "gcs")]
-fn gcs(src: &str, bucket: &str) -> Result<Arc<dyn ObjectStore>> {
-    let b = object_store::gcp::GoogleCloudStorageBuilder::from_env().with_bucket_name(bucket);
+fn gcs(src: &str, bucket: &str, options: &Options) -> Result<Arc<dyn ObjectStore>> {
+    use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
+    let mut b = GoogleCloudStorageBuilder::from_env().with_bucket_name(bucket).with_retry(retry(options));
+    for (k, v) in client_config(options) {
+        b = b.with_config(GoogleConfigKey::Client(k), v);
+    }
     Ok(Arc::new(b.build().map_err(|e| builder_error(src, e))?))
 }
 
 #[cfg(not(feature = "gcs"))]
-fn gcs(src: &str, _: &str) -> Result<Arc<dyn ObjectStore>> {
+fn gcs(src: &str, _: &str, _: &Options) -> Result<Arc<dyn ObjectStore>> {
     Err(not_compiled(src, "gcs"))
 }
 
 #[cfg(feature = "azure")]
-fn azure(src: &str) -> Result<Arc<dyn ObjectStore>> {
-    let b = object_store::azure::MicrosoftAzureBuilder::from_env().with_url(src);
+fn azure(src: &str, options: &Options) -> Result<Arc<dyn ObjectStore>> {
+    use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
+    let mut b = MicrosoftAzureBuilder::from_env().with_url(src).with_retry(retry(options));
+    for (k, v) in client_config(options) {
+        b = b.with_config(AzureConfigKey::Client(k), v);
+    }
     Ok(Arc::new(b.build().map_err(|e| builder_error(src, e))?))
 }
 
 #[cfg(not(feature = "azure"))]
-fn azure(src: &str) -> Result<Arc<dyn ObjectStore>> {
+fn azure(src: &str, _: &Options) -> Result<Arc<dyn ObjectStore>> {
     Err(not_compiled(src, "azure"))
 }
 
@@ -199,13 +238,13 @@ mod tests {
 
     #[test]
     fn missing_local_file_is_not_found() {
-        let e = resolve("/definitely/not/here.tif").unwrap_err();
+        let e = resolve("/definitely/not/here.tif", &Options::default()).unwrap_err();
         assert!(matches!(e, Error::NotFound { .. }), "{e}");
     }
 
     #[test]
     fn unknown_scheme_is_invalid_source() {
-        let e = resolve("ftp://example.com/a.tif").unwrap_err();
+        let e = resolve("ftp://example.com/a.tif", &Options::default()).unwrap_err();
         assert!(matches!(e, Error::InvalidSource { .. }), "{e}");
         assert!(e.to_string().contains("ftp"), "{e}");
     }
@@ -214,7 +253,7 @@ mod tests {
     #[test]
     fn s3_url_builds_with_anonymous_access_and_endpoint() {
         // Building a store makes no request, so this checks parsing only.
-        let (_, path, name) = resolve("s3://bucket/dir/file.tif").unwrap();
+        let (_, path, name) = resolve("s3://bucket/dir/file.tif", &Options::default()).unwrap();
         assert_eq!(path.as_ref(), "dir/file.tif");
         assert_eq!(name, "s3://bucket/dir/file.tif");
     }
