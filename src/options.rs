@@ -260,7 +260,8 @@ mod tests {
         assert!(e.to_string().contains("LOG_LEVEL"), "{e}");
         let e = Options::from_vars([("ASYNC_COG_TIMEOUT", "-1")]).unwrap_err();
         assert!(e.to_string().contains("ASYNC_COG_TIMEOUT"), "{e}");
-        let o = Options::from_vars([("ASYNC_COG_TIMEOUT", "0.5"), ("ASYNC_COG_MAX_RETRIES", "0")]).unwrap();
+        let o = Options::from_vars([("ASYNC_COG_TIMEOUT", "0.5"), ("ASYNC_COG_MAX_RETRIES", "0")])
+            .unwrap();
         assert_eq!((o.timeout, o.max_retries), (Duration::from_millis(500), 0));
         let e = Options::from_vars([("INGESTED_BYTES_AT_OPEN", "4")]).unwrap_err();
         assert!(matches!(e, Error::Config { .. }), "{e}");

@@ -106,7 +106,11 @@ fn not_compiled(src: &str, feature: &str) -> Error {
 fn retry(options: &Options) -> object_store::RetryConfig {
     object_store::RetryConfig {
         max_retries: options.max_retries,
-        retry_timeout: options.timeout.saturating_mul(u32::try_from(options.max_retries).unwrap_or(u32::MAX).saturating_add(1)),
+        retry_timeout: options.timeout.saturating_mul(
+            u32::try_from(options.max_retries)
+                .unwrap_or(u32::MAX)
+                .saturating_add(1),
+        ),
         ..Default::default()
     }
 }
@@ -118,12 +122,19 @@ fn client_config(options: &Options) -> [(object_store::ClientConfigKey, String);
     use object_store::ClientConfigKey as K;
     [
         (K::Timeout, format!("{}ms", options.timeout.as_millis())),
-        (K::ConnectTimeout, format!("{}ms", options.connect_timeout.as_millis())),
+        (
+            K::ConnectTimeout,
+            format!("{}ms", options.connect_timeout.as_millis()),
+        ),
     ]
 }
 
 #[cfg(feature = "http")]
-fn http(src: &str, url: &url::Url, options: &Options) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
+fn http(
+    src: &str,
+    url: &url::Url,
+    options: &Options,
+) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
     let host = url.host_str().ok_or_else(|| Error::InvalidSource {
         url: src.to_string(),
         message: "no host".into(),
@@ -174,7 +185,9 @@ fn env_yes(name: &str) -> bool {
 #[cfg(feature = "s3")]
 fn s3(src: &str, bucket: &str, options: &Options) -> Result<Arc<dyn ObjectStore>> {
     use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
-    let mut b = AmazonS3Builder::from_env().with_bucket_name(bucket).with_retry(retry(options));
+    let mut b = AmazonS3Builder::from_env()
+        .with_bucket_name(bucket)
+        .with_retry(retry(options));
     for (k, v) in client_config(options) {
         b = b.with_config(AmazonS3ConfigKey::Client(k), v);
     }
@@ -205,7 +218,9 @@ fn s3(src: &str, _: &str, _: &Options) -> Result<Arc<dyn ObjectStore>> {
 #[cfg(feature = "gcs")]
 fn gcs(src: &str, bucket: &str, options: &Options) -> Result<Arc<dyn ObjectStore>> {
     use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
-    let mut b = GoogleCloudStorageBuilder::from_env().with_bucket_name(bucket).with_retry(retry(options));
+    let mut b = GoogleCloudStorageBuilder::from_env()
+        .with_bucket_name(bucket)
+        .with_retry(retry(options));
     for (k, v) in client_config(options) {
         b = b.with_config(GoogleConfigKey::Client(k), v);
     }
@@ -220,7 +235,9 @@ fn gcs(src: &str, _: &str, _: &Options) -> Result<Arc<dyn ObjectStore>> {
 #[cfg(feature = "azure")]
 fn azure(src: &str, options: &Options) -> Result<Arc<dyn ObjectStore>> {
     use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
-    let mut b = MicrosoftAzureBuilder::from_env().with_url(src).with_retry(retry(options));
+    let mut b = MicrosoftAzureBuilder::from_env()
+        .with_url(src)
+        .with_retry(retry(options));
     for (k, v) in client_config(options) {
         b = b.with_config(AzureConfigKey::Client(k), v);
     }
