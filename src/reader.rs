@@ -23,7 +23,9 @@ use crate::levels::{Level, classify};
 use crate::options::Options;
 use crate::profile::Profile;
 use crate::source::{ByteSource, RequestStats, resolve};
-use crate::tiff::{DecodeResult, GhostArea, HeaderDecoder, Ifd, TiffFile};
+use crate::tiff::{
+    DecodeResult, GhostArea, HeaderDecoder, Ifd, RangeBuffers, TiffFile, Value, merge_ranges,
+};
 
 /// Most fetch rounds opening may take before giving up (each round is one
 /// batch of concurrent requests; a sane file needs 1 to 3).
@@ -38,6 +40,8 @@ struct Inner {
     levels: Vec<Level>,
     profile: Profile,
     open_stats: RequestStats,
+    /// The bytes fetched while opening, kept so later loads skip them.
+    header_bytes: RangeBuffers,
     arrays: Mutex<HashMap<(usize, u16), ArrayCell>>,
 }
 
@@ -137,6 +141,7 @@ impl CogReader {
                 levels,
                 profile,
                 open_stats,
+                header_bytes: decoder.take_buffers(),
                 arrays: Mutex::new(HashMap::new()),
             }),
         })
@@ -232,54 +237,32 @@ impl CogReader {
             })
     }
 
-    /// An integer array tag of IFD `ifd` as u64s, loading it once if deferred.
+    /// An integer array tag of IFD `ifd` as u64s, loading it once if deferred
+    /// (concurrent callers share one request).
     pub async fn tag_array(&self, ifd: usize, tag: u16) -> Result<Arc<Vec<u64>>> {
         self.cell(ifd, tag)
-            .get_or_try_init(|| self.load_array(ifd, tag))
+            .get_or_try_init(|| async {
+                let values = self.fetch_values(&[(ifd, tag)]).await?;
+                let value = values.into_iter().next().map(|(_, v)| v);
+                self.to_array(ifd, tag, value)
+            })
             .await
             .cloned()
     }
 
-    /// Loads several array tags at once: their deferred byte ranges are
-    /// merged (touching or less than 4 KiB apart) and fetched concurrently,
-    /// so that e.g. `cog info` reads every level's byte counts in a request
-    /// or two. Arrays already loaded cost nothing.
+    /// Loads several array tags at once: the parts of their byte ranges not
+    /// already fetched at open are merged (touching or under 4 KiB apart)
+    /// and fetched concurrently, so `cog info` reads every level's byte
+    /// counts in a request or two. Arrays already loaded cost nothing.
     pub async fn load_tag_arrays(&self, wanted: &[(usize, u16)]) -> Result<()> {
-        let mut ranges = Vec::new();
-        for &(ifd, tag) in wanted {
-            let entry = self.ifds().get(ifd).and_then(|i| i.entry(tag));
-            if let Some(r) = entry.and_then(|e| e.deferred_range()) {
-                let cell = self.cell(ifd, tag);
-                if !cell.initialized() {
-                    ranges.push(r);
-                }
-            }
-        }
-        if ranges.is_empty() {
-            return Ok(());
-        }
-        let merged = crate::tiff::merge_ranges(ranges, 4096);
-        let fetched = self.inner.source.get_ranges(&merged).await?;
-        let mut buffers = crate::tiff::RangeBuffers::new();
-        for (r, b) in merged.iter().zip(fetched) {
-            buffers.push(r.start, b);
-        }
-        for &(ifd, tag) in wanted {
-            let entry = self.ifds().get(ifd).and_then(|i| i.entry(tag));
-            let Some(range) = entry.and_then(|e| e.deferred_range()) else {
-                continue;
-            };
-            let Some(bytes) = buffers.get(range) else {
-                continue;
-            };
-            let value = self
-                .inner
-                .tiff
-                .decode_deferred(ifd, tag, &bytes)
-                .map_err(|e| e.with_source(self.url()))?;
-            if let Some(v) = value.to_u64_vec() {
-                let _ = self.cell(ifd, tag).set(Arc::new(v));
-            }
+        let todo: Vec<(usize, u16)> = wanted
+            .iter()
+            .copied()
+            .filter(|&(i, t)| !self.cell(i, t).initialized())
+            .collect();
+        for ((ifd, tag), value) in self.fetch_values(&todo).await? {
+            let array = self.to_array(ifd, tag, Some(value))?;
+            let _ = self.cell(ifd, tag).set(array);
         }
         Ok(())
     }
@@ -289,28 +272,70 @@ impl CogReader {
         map.entry((ifd, tag)).or_default().clone()
     }
 
-    async fn load_array(&self, ifd: usize, tag: u16) -> Result<Arc<Vec<u64>>> {
+    /// The values of the given tags, fetching the deferred ones' missing bytes.
+    async fn fetch_values(&self, wanted: &[(usize, u16)]) -> Result<Vec<((usize, u16), Value)>> {
         let url = self.url();
-        let loc = || Location::new().source(url).ifd(ifd).tag(tag);
-        let entry = self
-            .ifds()
-            .get(ifd)
-            .and_then(|i| i.entry(tag))
-            .ok_or_else(|| Error::format(loc(), "tag missing"))?;
-        let value = match (entry.loaded(), entry.deferred_range()) {
-            (Some(v), _) => v.clone(),
-            (None, Some(range)) => {
-                let bytes = self.inner.source.get_range(range.clone()).await?;
-                self.inner
-                    .tiff
-                    .decode_deferred(ifd, tag, &bytes)
-                    .map_err(|e| e.with_source(url))?
-            }
-            _ => return Err(Error::unsupported(loc(), "unknown field type")),
+        let entry = |ifd: usize, tag: u16| {
+            self.ifds()
+                .get(ifd)
+                .and_then(|i| i.entry(tag))
+                .ok_or_else(|| {
+                    Error::format(Location::new().source(url).ifd(ifd).tag(tag), "tag missing")
+                })
         };
-        let v = value
-            .to_u64_vec()
-            .ok_or_else(|| Error::format(loc(), "not an unsigned integer array"))?;
-        Ok(Arc::new(v))
+        let mut missing = Vec::new();
+        for &(ifd, tag) in wanted {
+            if let Some(r) = entry(ifd, tag)?.deferred_range() {
+                missing.extend(self.inner.header_bytes.missing(r));
+            }
+        }
+        let mut buffers = self.inner.header_bytes.clone();
+        if !missing.is_empty() {
+            let merged = merge_ranges(missing, 4096);
+            let fetched = self.inner.source.get_ranges(&merged).await?;
+            for (r, b) in merged.iter().zip(fetched) {
+                buffers.push(r.start, b);
+            }
+        }
+        let mut out = Vec::with_capacity(wanted.len());
+        for &(ifd, tag) in wanted {
+            let e = entry(ifd, tag)?;
+            let value = match (e.loaded(), e.deferred_range()) {
+                (Some(v), _) => v.clone(),
+                (None, Some(range)) => {
+                    let bytes = buffers.get(range.clone()).ok_or_else(|| {
+                        Error::format(
+                            Location::new().source(url).ifd(ifd).tag(tag).range(range),
+                            "the source returned fewer bytes than the value needs",
+                        )
+                    })?;
+                    self.inner
+                        .tiff
+                        .decode_deferred(ifd, tag, &bytes)
+                        .map_err(|e| e.with_source(url))?
+                }
+                _ => {
+                    return Err(Error::unsupported(
+                        Location::new().source(url).ifd(ifd).tag(tag),
+                        "unknown field type",
+                    ));
+                }
+            };
+            out.push(((ifd, tag), value));
+        }
+        Ok(out)
+    }
+
+    fn to_array(&self, ifd: usize, tag: u16, value: Option<Value>) -> Result<Arc<Vec<u64>>> {
+        value
+            .as_ref()
+            .and_then(Value::to_u64_vec)
+            .map(Arc::new)
+            .ok_or_else(|| {
+                Error::format(
+                    Location::new().source(self.url()).ifd(ifd).tag(tag),
+                    "not an unsigned integer array",
+                )
+            })
     }
 }

@@ -136,6 +136,12 @@ impl HeaderDecoder {
         self.buffers.get(range)
     }
 
+    /// Hands over the bytes held (after decoding, so that later loads of
+    /// deferred values fetch only what opening did not already fetch).
+    pub fn take_buffers(&mut self) -> RangeBuffers {
+        std::mem::take(&mut self.buffers)
+    }
+
     /// Advances as far as the bytes held allow.
     pub fn try_decode(&mut self) -> Result<DecodeResult<TiffFile>> {
         if self.done {
@@ -238,7 +244,9 @@ impl HeaderDecoder {
                 self.ghost = Some(None);
                 return Ok(None);
             }
-            return Ok(Some(self.need(vec![first_line])?));
+            // The span grows past the line, so the ghost area and the IFDs
+            // that usually follow it come in the same request.
+            return Ok(Some(self.need_span(first_line)?));
         };
         let Some(size) = GhostArea::announced_size(&line) else {
             self.ghost = Some(None);
@@ -257,7 +265,7 @@ impl HeaderDecoder {
                         "GDAL ghost area runs past the end of the file",
                     ));
                 }
-                Ok(Some(self.need(vec![body])?))
+                Ok(Some(self.need_span(body)?))
             }
         }
     }
@@ -319,16 +327,25 @@ impl HeaderDecoder {
                 format!("IFD lies past the end of the file ({size} bytes)"),
             ));
         }
-        let want_end = range.end.max(range.start.saturating_add(self.chain_fetch));
-        self.chain_fetch = self.chain_fetch.saturating_mul(2);
-        let wanted = self.clamp(range.start..want_end);
-        self.need(self.buffers.missing(wanted))
+        self.need_span(range)
     }
 
-    /// NeedsData for `ranges`, after checking the fetch budget.
+    /// Asks for `range` grown to the current chain-fetch size (which then
+    /// doubles), clamped to the file, less the bytes already held.
+    fn need_span(&mut self, range: Range<u64>) -> Result<DecodeResult<TiffFile>> {
+        let want_end = range.end.max(range.start.saturating_add(self.chain_fetch));
+        self.chain_fetch = self.chain_fetch.saturating_mul(2);
+        self.need(vec![self.clamp(range.start..want_end)])
+    }
+
+    /// NeedsData for the parts of `ranges` not held, after checking the fetch budget.
     fn need(&self, ranges: Vec<Range<u64>>) -> Result<DecodeResult<TiffFile>> {
-        self.check_budget(&ranges)?;
-        Ok(DecodeResult::NeedsData(ranges))
+        let missing: Vec<Range<u64>> = ranges
+            .into_iter()
+            .flat_map(|r| self.buffers.missing(r))
+            .collect();
+        self.check_budget(&missing)?;
+        Ok(DecodeResult::NeedsData(missing))
     }
 
     /// NeedsData, unless the file is known to end before `range`.
