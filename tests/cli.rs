@@ -1,0 +1,200 @@
+//! The `cog` binary: `cog info --json` agrees with GDAL on every fixture and
+//! has the documented keys; `cog info` over HTTP costs one GET; failures exit
+//! non-zero with a message that names the problem.
+
+mod support;
+
+use assert_cmd::Command;
+use serde_json::Value;
+use support::{RangeServer, fixtures, fixtures_dir};
+
+fn cog() -> Command {
+    let mut c = Command::cargo_bin("cog").unwrap();
+    c.env_remove("INGESTED_BYTES_AT_OPEN")
+        .env_remove("RUST_LOG")
+        .env_remove("LOG_LEVEL");
+    c
+}
+
+fn info_json(src: &str) -> Value {
+    let out = cog().args(["info", "--json", src]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{src}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+const KEYS: &[&str] = &[
+    "width",
+    "height",
+    "count",
+    "dtype",
+    "transform",
+    "crs",
+    "epsg",
+    "nodata",
+    "blockxsize",
+    "blockysize",
+    "compress",
+    "interleave",
+    "photometric",
+    "bounds",
+    "overviews",
+    "levels",
+    "mask",
+    "ifds",
+    "requests",
+];
+
+#[test]
+fn info_json_agrees_with_gdal_on_every_fixture() {
+    let mut failures = Vec::new();
+    for (rel, exp) in fixtures() {
+        let j = info_json(fixtures_dir().join(&rel).to_str().unwrap());
+        for k in KEYS {
+            if j.get(k).is_none() {
+                failures.push(format!("{rel}: key {k} missing"));
+            }
+        }
+        for k in [
+            "width",
+            "height",
+            "count",
+            "dtype",
+            "epsg",
+            "nodata",
+            "blockxsize",
+            "blockysize",
+            "compress",
+            "interleave",
+            "overviews",
+            "mask",
+        ] {
+            let same = match (&j[k], &exp[k]) {
+                (Value::Number(a), Value::Number(b)) => {
+                    let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
+                    (a - b).abs() <= 1e-9 * a.abs().max(1.0)
+                }
+                (a, b) => a == b,
+            };
+            if !same {
+                failures.push(format!("{rel}: {k}: cog {} GDAL {}", j[k], exp[k]));
+            }
+        }
+        let t: Vec<f64> = j["transform"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let g: Vec<f64> = exp["transform"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        if t.len() != 6
+            || t.iter()
+                .zip(&g)
+                .any(|(a, b)| (a - b).abs() > 1e-9 * a.abs().max(1.0))
+        {
+            failures.push(format!("{rel}: transform: cog {t:?} GDAL {g:?}"));
+        }
+        let levels: Vec<Value> = j["levels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                serde_json::json!({"width": l["width"], "height": l["height"],
+                    "blockxsize": l["blockxsize"], "blockysize": l["blockysize"]})
+            })
+            .collect();
+        if Value::from(levels.clone()) != exp["levels"] {
+            failures.push(format!(
+                "{rel}: levels: cog {levels:?} GDAL {}",
+                exp["levels"]
+            ));
+        }
+        if j["ifds"].as_array().is_none_or(|a| a.is_empty()) {
+            failures.push(format!("{rel}: no IFDs listed"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn info_over_http_costs_one_get_for_a_normal_cog() {
+    let server = RangeServer::start(fixtures_dir()).await;
+    for rel in [
+        "real/hot-oam_drone_jpeg_mask.tif",
+        "u8_jpeg_mask.tif",
+        "u16_bigtiff.tif",
+    ] {
+        server.clear();
+        let url = server.url(rel);
+        let j = tokio::task::spawn_blocking(move || info_json(&url))
+            .await
+            .unwrap();
+        assert_eq!(server.count("GET"), 1, "{rel}: {:?}", server.log());
+        assert_eq!(server.count("HEAD"), 0, "{rel}");
+        assert_eq!(
+            j["requests"]["count"], 1,
+            "{rel}: the JSON reports what the server saw"
+        );
+    }
+    // The big-header COG: opening is one GET; info's tile statistics need the
+    // byte-count arrays that lie past the first 16 KiB: one more GET.
+    server.clear();
+    let url = server.url("u8_big_header.tif");
+    let j = tokio::task::spawn_blocking(move || info_json(&url))
+        .await
+        .unwrap();
+    assert_eq!(j["requests"]["open_count"], 1);
+    assert_eq!(server.count("GET"), 2, "{:?}", server.log());
+}
+
+#[test]
+fn info_text_for_the_bundled_fixture() {
+    let out = cog()
+        .args(["info", "fixtures/real/hot-oam_drone_jpeg_mask.tif"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "999",
+        "1000",
+        "EPSG:32613",
+        "jpeg",
+        "Mask:          internal",
+        "MASK_INTERLEAVED_WITH_IMAGERY=YES",
+        "1 GET, 16384 bytes to open",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn failures_exit_non_zero_and_say_why() {
+    let out = cog().args(["info", "no/such/file.tif"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not found: no/such/file.tif"));
+    let out = cog()
+        .args(["info", "fixtures/u8_none_1b.tif"])
+        .env("INGESTED_BYTES_AT_OPEN", "lots")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("INGESTED_BYTES_AT_OPEN"));
+    let out = cog()
+        .args(["info", "fixtures/generate.py"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a TIFF"));
+}
