@@ -401,3 +401,196 @@ pub fn merge_ranges(mut ranges: Vec<Range<u64>>, gap: u64) -> Vec<Range<u64>> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tiff::{ByteOrder, FieldType, Tag};
+
+    /// Builds a one-IFD TIFF holding `entries` (tag, type code, count, raw
+    /// value bytes in the file's byte order); values too big for the entry
+    /// go after the IFD.
+    fn build(big: bool, order: ByteOrder, entries: &[(u16, u16, u64, Vec<u8>)]) -> Vec<u8> {
+        let w16 = |v: u16| match order {
+            ByteOrder::LittleEndian => v.to_le_bytes().to_vec(),
+            ByteOrder::BigEndian => v.to_be_bytes().to_vec(),
+        };
+        let w32 = |v: u32| match order {
+            ByteOrder::LittleEndian => v.to_le_bytes().to_vec(),
+            ByteOrder::BigEndian => v.to_be_bytes().to_vec(),
+        };
+        let w64 = |v: u64| match order {
+            ByteOrder::LittleEndian => v.to_le_bytes().to_vec(),
+            ByteOrder::BigEndian => v.to_be_bytes().to_vec(),
+        };
+        let off = |v: u64| if big { w64(v) } else { w32(v as u32) };
+        let mut f = if order == ByteOrder::LittleEndian {
+            b"II".to_vec()
+        } else {
+            b"MM".to_vec()
+        };
+        let ifd_at: u64 = if big { 16 } else { 8 };
+        if big {
+            f.extend(w16(43));
+            f.extend(w16(8));
+            f.extend(w16(0));
+            f.extend(w64(ifd_at));
+        } else {
+            f.extend(w16(42));
+            f.extend(w32(ifd_at as u32));
+        }
+        let (cs, es, os) = if big { (8u64, 20u64, 8u64) } else { (2, 12, 4) };
+        let mut extra_at = ifd_at + cs + es * entries.len() as u64 + os;
+        let mut extra: Vec<u8> = Vec::new();
+        f.extend(if big {
+            w64(entries.len() as u64)
+        } else {
+            w16(entries.len() as u16)
+        });
+        for (tag, typ, count, raw) in entries {
+            f.extend(w16(*tag));
+            f.extend(w16(*typ));
+            f.extend(off(*count));
+            if raw.len() as u64 <= os {
+                let mut v = raw.clone();
+                v.resize(os as usize, 0);
+                f.extend(v);
+            } else {
+                f.extend(off(extra_at));
+                extra.extend(raw);
+                extra_at += raw.len() as u64;
+            }
+        }
+        f.extend(off(0));
+        f.extend(extra);
+        f
+    }
+
+    /// Runs the decoder against `file` with simulated I/O, starting from a
+    /// prefetch of `prefetch` bytes; returns the file and the fetch rounds.
+    fn decode(file: &[u8], prefetch: usize) -> (TiffFile, usize) {
+        let mut d = HeaderDecoder::new(Limits::default());
+        d.set_file_size(file.len() as u64);
+        d.push_range(0, Bytes::copy_from_slice(&file[..prefetch.min(file.len())]));
+        let mut rounds = 0;
+        loop {
+            match d.try_decode().unwrap() {
+                DecodeResult::Data(t) => return (t, rounds),
+                DecodeResult::NeedsData(ranges) => {
+                    rounds += 1;
+                    assert!(rounds < 10, "decoder keeps asking: {ranges:?}");
+                    for r in ranges {
+                        d.push_range(
+                            r.start,
+                            Bytes::copy_from_slice(&file[r.start as usize..r.end as usize]),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_field_type_inline_and_out_of_line_in_both_orders_and_kinds() {
+        for big in [false, true] {
+            for order in [ByteOrder::LittleEndian, ByteOrder::BigEndian] {
+                let e = |v: &[u64], size: usize| -> Vec<u8> {
+                    v.iter()
+                        .flat_map(|&x| {
+                            let b = x.to_be_bytes();
+                            let be = b[8 - size..].to_vec();
+                            if order == ByteOrder::BigEndian {
+                                be
+                            } else {
+                                be.into_iter().rev().collect()
+                            }
+                        })
+                        .collect()
+                };
+                // (type code, element size, values): small ones fit inline,
+                // the 5-element copies do not.
+                let cases: Vec<(u16, usize, Vec<u64>)> = vec![
+                    (1, 1, vec![7]),
+                    (3, 2, vec![513]),
+                    (4, 4, vec![70000]),
+                    (5, 4, vec![3, 2]),
+                    (6, 1, vec![0xfe]),
+                    (7, 1, vec![9]),
+                    (8, 2, vec![0xfffe]),
+                    (9, 4, vec![0xffff_fffe]),
+                    (10, 4, vec![0xffff_ffff, 2]),
+                    (11, 4, vec![u64::from(1.5f32.to_bits())]),
+                    (12, 8, vec![2.25f64.to_bits()]),
+                    (13, 4, vec![123]),
+                    (16, 8, vec![5 << 33]),
+                    (17, 8, vec![(-7i64) as u64]),
+                    (18, 8, vec![6 << 33]),
+                ];
+                let mut entries = vec![(Tag::ImageDescription, 2, 6, b"hello\0".to_vec())];
+                for (i, (typ, size, vals)) in cases.iter().enumerate() {
+                    let count = if *typ == 5 || *typ == 10 {
+                        1
+                    } else {
+                        vals.len() as u64
+                    };
+                    entries.push((40000 + i as u16, *typ, count, e(vals, *size)));
+                    let five: Vec<u64> =
+                        vals.iter().cycle().take(vals.len() * 5).copied().collect();
+                    entries.push((41000 + i as u16, *typ, count * 5, e(&five, *size)));
+                }
+                let file = build(big, order, &entries);
+                let (t, rounds) = decode(&file, 8192);
+                assert_eq!(rounds, 0, "everything was in the prefetch");
+                let ifd = &t.ifds[0];
+                let v = |tag: u16| ifd.value(tag).unwrap().clone();
+                assert_eq!(v(Tag::ImageDescription).as_str(), Some("hello"));
+                for i in 0..cases.len() as u16 {
+                    assert_eq!(
+                        v(40000 + i).len() * 5,
+                        v(41000 + i).len(),
+                        "type {}",
+                        cases[i as usize].0
+                    );
+                }
+                assert_eq!(v(40000), Value::Byte(vec![7]));
+                assert_eq!(v(40001), Value::Short(vec![513]));
+                assert_eq!(v(41002), Value::Long(vec![70000; 5]));
+                assert_eq!(v(40003).to_f64_vec(), Some(vec![1.5]));
+                assert_eq!(v(40004), Value::SByte(vec![-2]));
+                assert_eq!(v(40005), Value::Undefined(vec![9]));
+                assert_eq!(v(40006), Value::SShort(vec![-2]));
+                assert_eq!(v(41007), Value::SLong(vec![-2; 5]));
+                assert_eq!(v(40008).to_f64_vec(), Some(vec![-0.5]));
+                assert_eq!(v(41009), Value::Float(vec![1.5; 5]));
+                assert_eq!(v(40010), Value::Double(vec![2.25]));
+                assert_eq!(v(40011), Value::Ifd(vec![123]));
+                assert_eq!(v(41012), Value::Long8(vec![5 << 33; 5]));
+                assert_eq!(v(40013), Value::SLong8(vec![-7]));
+                assert_eq!(v(40014), Value::Ifd8(vec![6 << 33]));
+                assert_eq!(
+                    ifd.entry(40003).unwrap().field_type,
+                    Some(FieldType::Rational)
+                );
+                // A 40-byte prefetch gets the rest in one round, then values in another at most.
+                let (t2, rounds) = decode(&file, 40);
+                assert!(rounds <= 2, "{rounds} rounds");
+                assert_eq!(t2.ifds, t.ifds);
+            }
+        }
+    }
+
+    #[test]
+    fn unknown_field_types_are_skipped_not_fatal() {
+        let file = build(
+            false,
+            ByteOrder::LittleEndian,
+            &[(256, 3, 1, vec![1, 0]), (50000, 99, 3, vec![0; 4])],
+        );
+        let (t, _) = decode(&file, 4096);
+        assert_eq!(
+            t.ifds[0].entry(50000).unwrap().value,
+            EntryValue::UnknownType
+        );
+        assert_eq!(t.ifds[0].u64(256), Some(1));
+    }
+}
