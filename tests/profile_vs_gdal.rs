@@ -183,3 +183,29 @@ async fn profile_matches_gdal_over_http_with_one_get_per_open() {
     }
     report(failures);
 }
+
+#[tokio::test]
+async fn profile_matches_gdal_from_an_object_store_built_by_the_caller() {
+    use object_store::{ObjectStoreExt, PutPayload, memory::InMemory, path::Path};
+    let store = std::sync::Arc::new(InMemory::new());
+    let mut failures = Vec::new();
+    for (rel, exp) in fixtures() {
+        let path = Path::from(rel.as_str());
+        let bytes = std::fs::read(fixtures_dir().join(&rel)).unwrap();
+        store.put(&path, PutPayload::from(bytes)).await.unwrap();
+        match CogReader::from_store(store.clone(), path, Options::default()).await {
+            Ok(cog) => {
+                failures.extend(
+                    differences(&cog, &exp)
+                        .into_iter()
+                        .map(|m| format!("{rel}: {m}")),
+                );
+                if cog.source().etag().is_none() {
+                    failures.push(format!("{rel}: no ETag recorded"));
+                }
+            }
+            Err(e) => failures.push(format!("{rel}: open failed: {e}")),
+        }
+    }
+    report(failures);
+}
