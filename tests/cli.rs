@@ -26,6 +26,10 @@ fn info_json(src: &str) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(1.0)
+}
+
 const KEYS: &[&str] = &[
     "width",
     "height",
@@ -74,8 +78,7 @@ fn info_json_agrees_with_gdal_on_every_fixture() {
         ] {
             let same = match (&j[k], &exp[k]) {
                 (Value::Number(a), Value::Number(b)) => {
-                    let (a, b) = (a.as_f64().unwrap(), b.as_f64().unwrap());
-                    (a - b).abs() <= 1e-9 * a.abs().max(1.0)
+                    close(a.as_f64().unwrap(), b.as_f64().unwrap())
                 }
                 (a, b) => a == b,
             };
