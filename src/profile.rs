@@ -151,22 +151,13 @@ impl Profile {
             .map(GdalMetadata::parse)
             .unwrap_or_default();
         let samples = usize::from(img.samples_per_pixel);
-        // GDAL_METADATA's colorinterp, when given, decides which band is alpha.
-        let alpha_band = match (0..samples).find_map(|i| {
-            gdal_md
-                .bands
-                .get(&i)
-                .and_then(|b| b.colorinterp.as_deref())
-                .map(|c| (i, c))
-        }) {
-            Some(_) => (0..samples).find(|i| {
-                gdal_md
-                    .bands
-                    .get(i)
-                    .and_then(|b| b.colorinterp.as_deref())
-                    .is_some_and(|c| c.eq_ignore_ascii_case("alpha"))
-            }),
-            None => alpha_index(img.samples_per_pixel, &img.extra_samples),
+        // GDAL_METADATA's colorinterp, when given, decides which band is alpha;
+        // otherwise ExtraSamples does.
+        let colorinterp = |i: usize| gdal_md.bands.get(&i).and_then(|b| b.colorinterp.as_deref());
+        let alpha_band = if (0..samples).any(|i| colorinterp(i).is_some()) {
+            (0..samples).find(|&i| colorinterp(i).is_some_and(|c| c.eq_ignore_ascii_case("alpha")))
+        } else {
+            alpha_index(img.samples_per_pixel, &img.extra_samples)
         };
         let alpha_as_mask = alpha_band.is_some_and(|a| a + 1 == samples)
             && (samples == 2 || samples == 4)

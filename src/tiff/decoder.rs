@@ -130,12 +130,6 @@ impl HeaderDecoder {
         self.fetched
     }
 
-    /// The bytes held for `range`, if all are held (used by the reader to
-    /// decode deferred arrays that happen to be in the prefetch).
-    pub fn held(&self, range: Range<u64>) -> Option<Bytes> {
-        self.buffers.get(range)
-    }
-
     /// Hands over the bytes held (after decoding, so that later loads of
     /// deferred values fetch only what opening did not already fetch).
     pub fn take_buffers(&mut self) -> RangeBuffers {
