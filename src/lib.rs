@@ -19,6 +19,7 @@
 
 #![warn(missing_docs)]
 
+pub mod codec;
 mod error;
 pub mod gdal_tags;
 pub mod geo;

@@ -1,0 +1,469 @@
+//! Tile codecs: compressed bytes + chunk layout → native samples.
+//!
+//! One table ([`Codec::from_tiff`]) maps the TIFF Compression code to a
+//! codec. [`decode_chunk`] turns one stored chunk (a tile, a strip, or one
+//! band's plane of either) into samples in native byte order, pixel
+//! interleaved, one [`DataType`](crate::DataType) element per sample: the
+//! byte-stream codecs (none, LZW, Deflate, PackBits, ZSTD, LZMA) are
+//! decompressed, predictors undone and samples swapped to native order;
+//! JPEG, WebP and LERC decode to pixels directly. Sub-byte samples (1, 2, 4
+//! bits, e.g. masks) get one byte each; 16-bit floats widen to f32.
+//!
+//! Nothing here trusts the stream: every decompressor writes into a buffer
+//! of the size the layout implies and stops one byte past it, so a stream
+//! that decodes to more or less than the chunk holds is an error, never an
+//! allocation the file chooses. Pure and CPU-bound: callers run it on a
+//! blocking pool.
+
+mod jpeg;
+mod lerc;
+mod packbits;
+pub mod predictor;
+mod webp;
+
+use std::fmt;
+use std::io::Read;
+
+use crate::raster::DataType;
+use crate::tiff::ByteOrder;
+
+/// A decoding failure, described for a human.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodecError(pub String);
+
+impl fmt::Display for CodecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for CodecError {}
+
+/// Result of a codec.
+pub type CodecResult<T> = std::result::Result<T, CodecError>;
+
+fn err<T>(msg: impl Into<String>) -> CodecResult<T> {
+    Err(CodecError(msg.into()))
+}
+
+/// The wrapping of a LERC blob (LercParameters' second value).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LercWrap {
+    /// Plain LERC.
+    None,
+    /// LERC inside Deflate (GDAL's LERC_DEFLATE).
+    Deflate,
+    /// LERC inside ZSTD (GDAL's LERC_ZSTD).
+    Zstd,
+}
+
+/// A supported TIFF compression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    /// 1: no compression.
+    None,
+    /// 5: LZW, MSB-first with TIFF's early code-size switch.
+    Lzw,
+    /// 8 and 32946: zlib-wrapped Deflate.
+    Deflate,
+    /// 32773: PackBits run-length encoding.
+    PackBits,
+    /// 7: JPEG, with JPEGTables spliced in.
+    Jpeg,
+    /// 50001: WebP, lossy or lossless.
+    WebP,
+    /// 50000: Zstandard.
+    Zstd,
+    /// 34925: LZMA2 in an .xz container (libtiff's LZMA codec).
+    Lzma,
+    /// 34887: LERC, possibly wrapped.
+    Lerc(LercWrap),
+}
+
+impl Codec {
+    /// The codec for a TIFF Compression code; `None` when unsupported.
+    pub fn from_tiff(compression: u16, lerc_parameters: Option<&[u64]>) -> Option<Codec> {
+        Some(match compression {
+            1 => Codec::None,
+            5 => Codec::Lzw,
+            7 => Codec::Jpeg,
+            8 | 32946 => Codec::Deflate,
+            32773 => Codec::PackBits,
+            34887 => Codec::Lerc(match lerc_parameters.and_then(|p| p.get(1)) {
+                Some(1) => LercWrap::Deflate,
+                Some(2) => LercWrap::Zstd,
+                _ => LercWrap::None,
+            }),
+            34925 => Codec::Lzma,
+            50000 => Codec::Zstd,
+            50001 => Codec::WebP,
+            _ => return None,
+        })
+    }
+}
+
+/// The layout of one stored chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChunkSpec {
+    /// Pixels per row (the block width).
+    pub width: usize,
+    /// Rows (the block height).
+    pub height: usize,
+    /// Samples per pixel in this chunk (1 for a planar chunk).
+    pub samples: usize,
+    /// Bits per sample.
+    pub bits: u16,
+    /// Output sample type.
+    pub dtype: DataType,
+    /// The file's byte order.
+    pub byte_order: ByteOrder,
+    /// Predictor: 1 none, 2 horizontal, 3 floating point.
+    pub predictor: u16,
+    /// PhotometricInterpretation (JPEG needs it).
+    pub photometric: Option<u16>,
+}
+
+impl ChunkSpec {
+    /// Bytes of one stored row (rows are padded to whole bytes).
+    pub fn stored_row_bytes(&self) -> usize {
+        (self.width * self.samples * usize::from(self.bits)).div_ceil(8)
+    }
+
+    /// Bytes the decompressed chunk must have.
+    pub fn stored_len(&self) -> usize {
+        self.stored_row_bytes() * self.height
+    }
+
+    /// Samples in the chunk.
+    pub fn sample_count(&self) -> usize {
+        self.width * self.height * self.samples
+    }
+
+    /// Bytes of the decoded output.
+    pub fn output_len(&self) -> usize {
+        self.sample_count() * self.dtype.size()
+    }
+}
+
+/// Decodes one chunk into native-order samples (see the module docs).
+pub fn decode_chunk(
+    codec: Codec,
+    data: &[u8],
+    spec: &ChunkSpec,
+    jpeg_tables: Option<&[u8]>,
+) -> CodecResult<Vec<u8>> {
+    let expected = spec.stored_len();
+    let raw = match codec {
+        Codec::None => {
+            let Some(b) = data.get(..expected) else {
+                return err(format!(
+                    "uncompressed chunk has {} bytes, the layout needs {expected}",
+                    data.len()
+                ));
+            };
+            b.to_vec()
+        }
+        Codec::Lzw => lzw(data, expected)?,
+        Codec::Deflate => read_exact(flate2::read::ZlibDecoder::new(data), expected, "Deflate")?,
+        Codec::Zstd => read_exact(zstd_reader(data)?, expected, "ZSTD")?,
+        Codec::Lzma => lzma(data, expected)?,
+        Codec::PackBits => packbits::decode(data, expected)?,
+        Codec::Jpeg => return jpeg::decode(data, jpeg_tables, spec),
+        Codec::WebP => return webp::decode(data, spec),
+        Codec::Lerc(wrap) => {
+            let blob = match wrap {
+                LercWrap::None => data.to_vec(),
+                // A LERC blob is at most a little larger than the raw samples.
+                LercWrap::Deflate => read_bounded(
+                    flate2::read::ZlibDecoder::new(data),
+                    lerc_bound(spec),
+                    "Deflate",
+                )?,
+                LercWrap::Zstd => read_bounded(zstd_reader(data)?, lerc_bound(spec), "ZSTD")?,
+            };
+            return lerc::decode(&blob, spec);
+        }
+    };
+    finish_byte_stream(raw, spec)
+}
+
+/// Predictor, byte order, sub-byte unpacking and f16 widening for the
+/// output of a byte-stream codec.
+fn finish_byte_stream(mut raw: Vec<u8>, spec: &ChunkSpec) -> CodecResult<Vec<u8>> {
+    let bits = usize::from(spec.bits);
+    let native = if cfg!(target_endian = "little") {
+        ByteOrder::LittleEndian
+    } else {
+        ByteOrder::BigEndian
+    };
+    let mut in_native = bits <= 8;
+    match spec.predictor {
+        1 => {}
+        2 if bits % 8 == 0 => {
+            predictor::undo_horizontal(
+                &mut raw,
+                spec.width,
+                spec.samples,
+                bits / 8,
+                spec.byte_order,
+            );
+        }
+        3 if matches!(bits, 16 | 32 | 64) && spec.dtype.is_float() => {
+            predictor::undo_floating_point(&mut raw, spec.width, spec.samples, bits / 8);
+            in_native = true;
+        }
+        p => {
+            return err(format!(
+                "predictor {p} with {bits}-bit samples is not supported"
+            ));
+        }
+    }
+    if !in_native && spec.byte_order != native {
+        for s in raw.chunks_exact_mut(bits / 8) {
+            s.reverse();
+        }
+    }
+    if bits < 8 {
+        return Ok(unpack_bits(&raw, spec));
+    }
+    if bits == 16 && spec.dtype == DataType::Float32 {
+        return Ok(raw
+            .chunks_exact(2)
+            .flat_map(|c| f16_to_f32(u16::from_ne_bytes([c[0], c[1]])).to_ne_bytes())
+            .collect());
+    }
+    if bits != spec.dtype.size() * 8 {
+        return err(format!("{bits}-bit samples are not supported"));
+    }
+    Ok(raw)
+}
+
+/// One byte per sample from MSB-first packed rows.
+fn unpack_bits(raw: &[u8], spec: &ChunkSpec) -> Vec<u8> {
+    let bits = usize::from(spec.bits);
+    let per_row = spec.width * spec.samples;
+    let row_bytes = spec.stored_row_bytes();
+    let mask = (1u16 << bits) - 1;
+    let mut out = Vec::with_capacity(spec.sample_count());
+    for row in raw.chunks_exact(row_bytes).take(spec.height) {
+        for i in 0..per_row {
+            let bit = i * bits;
+            let byte = row.get(bit / 8).copied().unwrap_or(0);
+            let shift = 8 - bits - (bit % 8);
+            out.push(((u16::from(byte) >> shift) & mask) as u8);
+        }
+    }
+    out
+}
+
+/// IEEE half to single precision.
+pub fn f16_to_f32(h: u16) -> f32 {
+    let sign = u32::from(h >> 15) << 31;
+    let exp = u32::from((h >> 10) & 0x1f);
+    let frac = u32::from(h & 0x3ff);
+    let bits = match (exp, frac) {
+        (0, 0) => sign,
+        (0, f) => {
+            // Subnormal: normalise.
+            let mut e = 127 - 15 + 1;
+            let mut f = f;
+            while f & 0x400 == 0 {
+                f <<= 1;
+                e -= 1;
+            }
+            sign | (e << 23) | ((f & 0x3ff) << 13)
+        }
+        (0x1f, f) => sign | 0x7f80_0000 | (f << 13),
+        (e, f) => sign | ((e + 127 - 15) << 23) | (f << 13),
+    };
+    f32::from_bits(bits)
+}
+
+/// Upper bound on a LERC blob for `spec`: the raw samples plus headers.
+fn lerc_bound(spec: &ChunkSpec) -> usize {
+    spec.sample_count() * 8 + spec.width * spec.height + 64 * 1024
+}
+
+fn zstd_reader(data: &[u8]) -> CodecResult<impl Read + '_> {
+    ruzstd::decoding::StreamingDecoder::new(data).map_err(|e| CodecError(format!("ZSTD: {e}")))
+}
+
+/// Reads exactly `expected` bytes; fewer is an error, more are ignored.
+fn read_exact(r: impl Read, expected: usize, what: &str) -> CodecResult<Vec<u8>> {
+    let mut out = Vec::with_capacity(expected);
+    r.take(expected as u64)
+        .read_to_end(&mut out)
+        .map_err(|e| CodecError(format!("{what}: {e}")))?;
+    if out.len() != expected {
+        return err(format!(
+            "{what} stream decoded to {} bytes, the chunk holds {expected}",
+            out.len()
+        ));
+    }
+    Ok(out)
+}
+
+/// Reads at most `bound` bytes; more is an error.
+fn read_bounded(r: impl Read, bound: usize, what: &str) -> CodecResult<Vec<u8>> {
+    let mut out = Vec::new();
+    r.take(bound as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| CodecError(format!("{what}: {e}")))?;
+    if out.len() > bound {
+        return err(format!("{what} stream decodes to more than {bound} bytes"));
+    }
+    Ok(out)
+}
+
+fn lzw(data: &[u8], expected: usize) -> CodecResult<Vec<u8>> {
+    let mut dec = weezl::decode::Decoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8);
+    let mut out = vec![0u8; expected];
+    let (mut inp, mut pos) = (data, 0);
+    while pos < expected {
+        let r = dec.decode_bytes(inp, &mut out[pos..]);
+        inp = inp.get(r.consumed_in..).unwrap_or_default();
+        pos += r.consumed_out;
+        match r.status {
+            Ok(weezl::LzwStatus::Ok) if r.consumed_in == 0 && r.consumed_out == 0 => {
+                return err(format!("LZW stream stalled at {pos} of {expected} bytes"));
+            }
+            Ok(weezl::LzwStatus::Ok) => {}
+            Ok(weezl::LzwStatus::Done) | Ok(weezl::LzwStatus::NoProgress) => break,
+            Err(e) => return err(format!("LZW: {e}")),
+        }
+    }
+    if pos != expected {
+        return err(format!(
+            "LZW stream decoded to {pos} bytes, the chunk holds {expected}"
+        ));
+    }
+    Ok(out)
+}
+
+/// A writer that refuses more than `limit` bytes.
+struct Bounded {
+    buf: Vec<u8>,
+    limit: usize,
+}
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len() + b.len() > self.limit {
+            return Err(std::io::Error::other(
+                "decodes to more bytes than the chunk holds",
+            ));
+        }
+        self.buf.extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn lzma(data: &[u8], expected: usize) -> CodecResult<Vec<u8>> {
+    let mut w = Bounded {
+        buf: Vec::with_capacity(expected),
+        limit: expected,
+    };
+    lzma_rs::xz_decompress(&mut std::io::BufReader::new(data), &mut w)
+        .map_err(|e| CodecError(format!("LZMA: {e}")))?;
+    if w.buf.len() != expected {
+        return err(format!(
+            "LZMA stream decoded to {} bytes, the chunk holds {expected}",
+            w.buf.len()
+        ));
+    }
+    Ok(w.buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(width: usize, height: usize, samples: usize, bits: u16, dtype: DataType) -> ChunkSpec {
+        ChunkSpec {
+            width,
+            height,
+            samples,
+            bits,
+            dtype,
+            byte_order: ByteOrder::LittleEndian,
+            predictor: 1,
+            photometric: Some(1),
+        }
+    }
+
+    #[test]
+    fn f16_widening() {
+        assert_eq!(f16_to_f32(0x3c00), 1.0);
+        assert_eq!(f16_to_f32(0xc000), -2.0);
+        assert_eq!(f16_to_f32(0x0001), 2f32.powi(-24));
+        assert!(f16_to_f32(0x7e00).is_nan());
+        assert_eq!(f16_to_f32(0x7c00), f32::INFINITY);
+    }
+
+    #[test]
+    fn one_bit_rows_are_padded_and_msb_first() {
+        let s = spec(10, 2, 1, 1, DataType::UInt8);
+        let out = decode_chunk(
+            Codec::None,
+            &[0b1010_0000, 0b0100_0000, 0xff, 0xc0],
+            &s,
+            None,
+        )
+        .unwrap();
+        assert_eq!(out[..10], [1, 0, 1, 0, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(out[10..], [1; 10]);
+    }
+
+    #[test]
+    fn malformed_streams_are_errors_not_panics() {
+        let s = spec(64, 64, 1, 8, DataType::UInt8);
+        let garbage: Vec<u8> = (0..300u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 7) as u8)
+            .collect();
+        for codec in [
+            Codec::None,
+            Codec::Lzw,
+            Codec::Deflate,
+            Codec::Zstd,
+            Codec::Lzma,
+            Codec::PackBits,
+            Codec::Jpeg,
+            Codec::WebP,
+            Codec::Lerc(LercWrap::None),
+            Codec::Lerc(LercWrap::Deflate),
+            Codec::Lerc(LercWrap::Zstd),
+        ] {
+            for input in [&[][..], &garbage[..], &garbage[..7]] {
+                assert!(
+                    decode_chunk(codec, input, &s, None).is_err(),
+                    "{codec:?} accepted {} bytes of garbage",
+                    input.len()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_stream_too_long_or_too_short_for_the_chunk_is_an_error() {
+        use std::io::Write;
+        let s = spec(16, 16, 1, 8, DataType::UInt8);
+        for len in [255usize, 1000] {
+            let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+            z.write_all(&vec![7u8; len]).unwrap();
+            let data = z.finish().unwrap();
+            let r = decode_chunk(Codec::Deflate, &data, &s, None);
+            if len < 256 {
+                assert!(r.is_err(), "short stream accepted");
+            } else {
+                assert_eq!(
+                    r.unwrap().len(),
+                    256,
+                    "extra bytes are ignored, never allocated past the chunk"
+                );
+            }
+        }
+    }
+}
