@@ -153,6 +153,16 @@ pub enum Error {
         /// Why it cannot be used.
         message: String,
     },
+    /// A request that does not fit the file (a tile outside the grid, a
+    /// level that does not exist, ...).
+    #[error("invalid request: {message}")]
+    InvalidRequest {
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A bug or a failed task (e.g. a decoding task that panicked).
+    #[error("internal error: {0}")]
+    Internal(String),
     /// A bad configuration value (an environment variable or option).
     #[error("invalid configuration {key}={value:?}: {message}")]
     Config {

@@ -68,10 +68,7 @@ impl GdalMetadata {
                 Ok(Event::Start(e)) if e.name().as_ref() == b"Item" => {
                     let (mut name, mut sample, mut role) = (String::new(), None, None);
                     for a in e.attributes().flatten() {
-                        let v = a
-                            .unescape_value()
-                            .map(|c| c.into_owned())
-                            .unwrap_or_default();
+                        let v = a.unescape_value().map(|c| c.into_owned()).unwrap_or_default();
                         match a.key.as_ref() {
                             b"name" => name = v,
                             b"sample" => sample = v.trim().parse().ok(),
@@ -178,19 +175,13 @@ mod tests {
   <Item name="STATISTICS_MEAN" sample="1">3</Item>
 </GDALMetadata>"#,
         );
-        assert_eq!(
-            m.dataset.get("SOURCE").map(String::as_str),
-            Some("fixtures")
-        );
+        assert_eq!(m.dataset.get("SOURCE").map(String::as_str), Some("fixtures"));
         let b0 = m.bands.get(&0).unwrap();
         assert_eq!(b0.description.as_deref(), Some("slope & aspect"));
         assert_eq!(b0.scale, Some(0.5));
         let b1 = m.bands.get(&1).unwrap();
         assert_eq!(b1.offset, Some(-1.5));
-        assert_eq!(
-            b1.items.get("STATISTICS_MEAN").map(String::as_str),
-            Some("3")
-        );
+        assert_eq!(b1.items.get("STATISTICS_MEAN").map(String::as_str), Some("3"));
         // Broken XML keeps what came before the break.
         assert_eq!(
             GdalMetadata::parse("<GDALMetadata><Item name=\"A\">1</Item><Item")

@@ -101,12 +101,7 @@ pub fn classify(tiff: &TiffFile) -> Result<Vec<Level>> {
         }
     }
     for m in &masks {
-        tracing::warn!(
-            "mask IFD {} ({}x{}) matches no image",
-            m.ifd,
-            m.width,
-            m.height
-        );
+        tracing::warn!("mask IFD {} ({}x{}) matches no image", m.ifd, m.width, m.height);
     }
     Ok(levels)
 }

@@ -30,11 +30,12 @@ pub mod raster;
 mod reader;
 pub mod source;
 pub mod tiff;
+mod tile;
 
 pub use error::{Error, Location, Result};
 pub use levels::Level;
 pub use options::{Limits, Options};
 pub use profile::{BandInfo, Interleave, MaskSource, Profile};
-pub use raster::DataType;
+pub use raster::{ArrayData, DataType, MaskedArray, Sample};
 pub use reader::CogReader;
 pub use source::RequestStats;

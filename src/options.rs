@@ -122,26 +122,16 @@ impl Options {
                 "HTTP_MERGE_CONSECUTIVE_RANGES" => o.merge_consecutive_ranges = parse_bool(k, v)?,
                 "LOG_LEVEL" => {
                     let level = v.trim().to_ascii_lowercase();
-                    if !["error", "warn", "warning", "info", "debug", "trace", "off"]
-                        .contains(&level.as_str())
-                    {
+                    if !["error", "warn", "warning", "info", "debug", "trace", "off"].contains(&level.as_str()) {
                         return Err(config(k, v, "one of ERROR, WARN, INFO, DEBUG, TRACE, OFF"));
                     }
-                    o.log_level = Some(if level == "warning" {
-                        "warn".into()
-                    } else {
-                        level
-                    });
+                    o.log_level = Some(if level == "warning" { "warn".into() } else { level });
                 }
                 "ASYNC_COG_TIMEOUT" => o.timeout = parse_seconds(k, v)?,
                 "ASYNC_COG_CONNECT_TIMEOUT" => o.connect_timeout = parse_seconds(k, v)?,
-                "ASYNC_COG_MAX_RETRIES" => {
-                    o.max_retries = usize::try_from(parse_u64(k, v)?).unwrap_or(usize::MAX)
-                }
+                "ASYNC_COG_MAX_RETRIES" => o.max_retries = usize::try_from(parse_u64(k, v)?).unwrap_or(usize::MAX),
                 "ASYNC_COG_MAX_HEADER_BYTES" => o.limits.max_header_bytes = parse_u64(k, v)?,
-                "ASYNC_COG_MAX_IFDS" => {
-                    o.limits.max_ifds = usize::try_from(parse_u64(k, v)?).unwrap_or(usize::MAX)
-                }
+                "ASYNC_COG_MAX_IFDS" => o.limits.max_ifds = usize::try_from(parse_u64(k, v)?).unwrap_or(usize::MAX),
                 _ => {}
             }
         }
@@ -222,11 +212,7 @@ fn parse_bool(key: &str, value: &str) -> Result<bool> {
     match value.trim().to_ascii_uppercase().as_str() {
         "TRUE" | "YES" | "ON" | "1" => Ok(true),
         "FALSE" | "NO" | "OFF" | "0" => Ok(false),
-        _ => Err(config(
-            key,
-            value,
-            "TRUE or FALSE (also YES/NO, ON/OFF, 1/0)",
-        )),
+        _ => Err(config(key, value, "TRUE or FALSE (also YES/NO, ON/OFF, 1/0)")),
     }
 }
 
@@ -260,8 +246,7 @@ mod tests {
         assert!(e.to_string().contains("LOG_LEVEL"), "{e}");
         let e = Options::from_vars([("ASYNC_COG_TIMEOUT", "-1")]).unwrap_err();
         assert!(e.to_string().contains("ASYNC_COG_TIMEOUT"), "{e}");
-        let o = Options::from_vars([("ASYNC_COG_TIMEOUT", "0.5"), ("ASYNC_COG_MAX_RETRIES", "0")])
-            .unwrap();
+        let o = Options::from_vars([("ASYNC_COG_TIMEOUT", "0.5"), ("ASYNC_COG_MAX_RETRIES", "0")]).unwrap();
         assert_eq!((o.timeout, o.max_retries), (Duration::from_millis(500), 0));
         let e = Options::from_vars([("INGESTED_BYTES_AT_OPEN", "4")]).unwrap_err();
         assert!(matches!(e, Error::Config { .. }), "{e}");

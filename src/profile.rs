@@ -139,17 +139,11 @@ impl Profile {
         let dtype = img.data_type()?;
         let geo = Georeference::from_ifd(ifd0);
         let transform = geo.transform.unwrap_or(Affine::IDENTITY);
-        let nodata = ifd0.str(Tag::GdalNodata).and_then(parse_nodata).map(|v| {
-            if dtype == DataType::Float32 {
-                to_float32(v)
-            } else {
-                v
-            }
-        });
-        let gdal_md = ifd0
-            .str(Tag::GdalMetadata)
-            .map(GdalMetadata::parse)
-            .unwrap_or_default();
+        let nodata = ifd0
+            .str(Tag::GdalNodata)
+            .and_then(parse_nodata)
+            .map(|v| if dtype == DataType::Float32 { to_float32(v) } else { v });
+        let gdal_md = ifd0.str(Tag::GdalMetadata).map(GdalMetadata::parse).unwrap_or_default();
         let samples = usize::from(img.samples_per_pixel);
         // GDAL_METADATA's colorinterp, when given, decides which band is alpha;
         // otherwise ExtraSamples does.
@@ -233,10 +227,7 @@ fn to_float32(v: f64) -> f64 {
 /// (associated) or 2 (unassociated). ExtraSamples describe the last samples.
 fn alpha_index(samples: u16, extra: &[u16]) -> Option<usize> {
     let first_extra = usize::from(samples).checked_sub(extra.len())?;
-    extra
-        .iter()
-        .position(|&e| e == 1 || e == 2)
-        .map(|p| first_extra + p)
+    extra.iter().position(|&e| e == 1 || e == 2).map(|p| first_extra + p)
 }
 
 /// ColorMap: 3 * 2^bits SHORTs, all reds, then greens, then blues.

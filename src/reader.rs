@@ -22,10 +22,10 @@ use crate::error::{Error, Location, Result};
 use crate::levels::{Level, classify};
 use crate::options::Options;
 use crate::profile::Profile;
+use crate::raster::MaskedArray;
 use crate::source::{ByteSource, RequestStats, resolve};
-use crate::tiff::{
-    DecodeResult, GhostArea, HeaderDecoder, Ifd, RangeBuffers, TiffFile, Value, merge_ranges,
-};
+use crate::tiff::{DecodeResult, GhostArea, HeaderDecoder, Ifd, RangeBuffers, TiffFile, Value, merge_ranges};
+use crate::tile::{BlockIndex, DecodeContext, TilePlan};
 
 /// Most fetch rounds opening may take before giving up (each round is one
 /// batch of concurrent requests; a sane file needs 1 to 3).
@@ -76,11 +76,7 @@ impl CogReader {
     }
 
     /// Opens `path` in an object store you built yourself.
-    pub async fn from_store(
-        store: Arc<dyn ObjectStore>,
-        path: Path,
-        options: Options,
-    ) -> Result<Self> {
+    pub async fn from_store(store: Arc<dyn ObjectStore>, path: Path, options: Options) -> Result<Self> {
         let name = format!("{store}/{path}");
         Self::from_source(ByteSource::from_store(store, path, name), options).await
     }
@@ -94,9 +90,7 @@ impl CogReader {
         let url = source.url().to_string();
         let tag = |e: Error| e.with_source(&url);
         let mut decoder = HeaderDecoder::new(options.limits);
-        let first = source
-            .get_range(0..options.ingested_bytes_at_open.max(16))
-            .await?;
+        let first = source.get_range(0..options.ingested_bytes_at_open.max(16)).await?;
         if let Some(size) = source.size() {
             decoder.set_file_size(size);
         }
@@ -159,15 +153,79 @@ impl CogReader {
 
     /// The level `z`, or an error naming the valid range.
     pub fn level(&self, z: usize) -> Result<&Level> {
-        self.inner.levels.get(z).ok_or_else(|| {
-            Error::format(
-                Location::new().source(self.url()),
-                format!(
-                    "no level {z}: the file has levels 0..={}",
-                    self.inner.levels.len().saturating_sub(1)
-                ),
-            )
+        self.inner.levels.get(z).ok_or_else(|| Error::InvalidRequest {
+            message: format!(
+                "no level {z}: {} has levels 0..={}",
+                self.url(),
+                self.inner.levels.len().saturating_sub(1)
+            ),
         })
+    }
+
+    /// Tile (x, y) of level z (0 = full resolution): the data in the file's
+    /// own type with shape (bands, tile height, tile width), edge tiles
+    /// padded as stored, and its mask (`true` = invalid). An alpha band that
+    /// serves as the mask is not returned as data. One request when the mask
+    /// is interleaved with the image (or there is no mask), else the image
+    /// and mask chunks are fetched concurrently; decoding runs on the
+    /// blocking pool.
+    pub async fn get_tile(&self, x: u64, y: u64, z: usize) -> Result<MaskedArray> {
+        let level = self.level(z)?.clone();
+        let mut arrays = vec![
+            (level.image.ifd, level.image.offsets_tag()),
+            (level.image.ifd, level.image.byte_counts_tag()),
+        ];
+        if let Some(m) = &level.mask {
+            arrays.extend([(m.ifd, m.offsets_tag()), (m.ifd, m.byte_counts_tag())]);
+        }
+        self.load_tag_arrays(&arrays).await?;
+        let offsets = self.block_offsets(level.image.ifd).await?;
+        let counts = self.block_byte_counts(level.image.ifd).await?;
+        let mask_arrays = match &level.mask {
+            Some(m) => Some((self.block_offsets(m.ifd).await?, self.block_byte_counts(m.ifd).await?)),
+            None => None,
+        };
+        let plan = TilePlan::new(
+            &level,
+            x,
+            y,
+            BlockIndex {
+                offsets: &offsets,
+                counts: &counts,
+            },
+            mask_arrays.as_ref().map(|(o, c)| BlockIndex { offsets: o, counts: c }),
+            self.ghost_area(),
+            self.inner.source.size(),
+        )
+        .map_err(|e| e.with_source(self.url()))?;
+        let ranges = plan.fetch_ranges();
+        let fetched = self.inner.source.get_ranges(&ranges).await?;
+        let mut buffers = RangeBuffers::new();
+        for (r, b) in ranges.iter().zip(fetched) {
+            buffers.push(r.start, b);
+        }
+        let ctx = self.decode_context(&level);
+        tokio::task::spawn_blocking(move || plan.decode(&level, &buffers, &ctx))
+            .await
+            .map_err(|e| Error::Internal(format!("tile decoding task failed: {e}")))?
+    }
+
+    fn decode_context(&self, level: &Level) -> DecodeContext {
+        let p = self.profile();
+        let tables = |ifd: usize| match self.ifds().get(ifd).and_then(|i| i.value(crate::tiff::Tag::JPEGTables)) {
+            Some(Value::Undefined(b) | Value::Byte(b)) => Some(b.clone()),
+            _ => None,
+        };
+        DecodeContext {
+            url: self.url().to_string(),
+            byte_order: self.tiff().header.byte_order,
+            count: p.count,
+            mask_source: p.mask,
+            nodata: p.nodata,
+            alpha_band: p.alpha_band,
+            jpeg_tables: tables(level.image.ifd),
+            mask_jpeg_tables: level.mask.as_ref().and_then(|m| tables(m.ifd)),
+        }
     }
 
     /// The parsed TIFF: header, ghost area, every IFD.
@@ -279,9 +337,7 @@ impl CogReader {
             self.ifds()
                 .get(ifd)
                 .and_then(|i| i.entry(tag))
-                .ok_or_else(|| {
-                    Error::format(Location::new().source(url).ifd(ifd).tag(tag), "tag missing")
-                })
+                .ok_or_else(|| Error::format(Location::new().source(url).ifd(ifd).tag(tag), "tag missing"))
         };
         let mut missing = Vec::new();
         for &(ifd, tag) in wanted {
@@ -327,15 +383,11 @@ impl CogReader {
     }
 
     fn to_array(&self, ifd: usize, tag: u16, value: Option<Value>) -> Result<Arc<Vec<u64>>> {
-        value
-            .as_ref()
-            .and_then(Value::to_u64_vec)
-            .map(Arc::new)
-            .ok_or_else(|| {
-                Error::format(
-                    Location::new().source(self.url()).ifd(ifd).tag(tag),
-                    "not an unsigned integer array",
-                )
-            })
+        value.as_ref().and_then(Value::to_u64_vec).map(Arc::new).ok_or_else(|| {
+            Error::format(
+                Location::new().source(self.url()).ifd(ifd).tag(tag),
+                "not an unsigned integer array",
+            )
+        })
     }
 }

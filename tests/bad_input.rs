@@ -55,10 +55,7 @@ async fn every_truncation_of_the_header_is_an_error() {
         assert!(open(full.clone()).await.is_ok(), "{rel} opens whole");
         for len in 0..end {
             let r = open(full[..len].to_vec()).await;
-            assert!(
-                r.is_err(),
-                "{rel} cut to {len} of {end} header bytes opened"
-            );
+            assert!(r.is_err(), "{rel} cut to {len} of {end} header bytes opened");
         }
     }
 }
@@ -85,12 +82,9 @@ async fn corrupted_counts_and_offsets_name_ifd_tag_and_range() {
     );
     assert!(e.to_string().contains("IFD 0"), "{e}");
     // Without limits, the same count runs past the end of the file.
-    let e = CogReader::from_bytes(
-        Bytes::from(b),
-        Options::default().with_limits(Limits::unlimited()),
-    )
-    .await
-    .unwrap_err();
+    let e = CogReader::from_bytes(Bytes::from(b), Options::default().with_limits(Limits::unlimited()))
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::Format { .. }), "{e}");
 
     // A TileOffsets count of 2^31 - 1.
@@ -160,9 +154,7 @@ async fn corrupted_counts_and_offsets_name_ifd_tag_and_range() {
     assert!(e.to_string().contains("blocks"), "{e}");
 
     // Not a TIFF at all.
-    let e = open(b"PK\x03\x04 a zip file, not a tiff".to_vec())
-        .await
-        .unwrap_err();
+    let e = open(b"PK\x03\x04 a zip file, not a tiff".to_vec()).await.unwrap_err();
     assert!(e.to_string().contains("not a TIFF"), "{e}");
     assert!(open(Vec::new()).await.is_err(), "empty input");
 }
@@ -212,9 +204,7 @@ async fn http_404_and_403_are_typed() {
     let e = CogReader::open(&server.url("nope.tif")).await.unwrap_err();
     assert!(matches!(e, Error::NotFound { .. }), "{e}");
     assert!(e.to_string().contains("nope.tif"), "{e}");
-    let e = CogReader::open(&server.url("forbidden/a.tif"))
-        .await
-        .unwrap_err();
+    let e = CogReader::open(&server.url("forbidden/a.tif")).await.unwrap_err();
     assert!(matches!(e, Error::PermissionDenied { .. }), "{e}");
     assert_eq!(server.count("HEAD"), 0);
 }
@@ -232,11 +222,7 @@ async fn connection_refused_fails_fast() {
         .unwrap_err();
     assert!(matches!(e, Error::Io { .. }), "{e}");
     assert!(e.to_string().contains(&port.to_string()), "{e}");
-    assert!(
-        t.elapsed() < Duration::from_secs(20),
-        "took {:?}",
-        t.elapsed()
-    );
+    assert!(t.elapsed() < Duration::from_secs(20), "took {:?}", t.elapsed());
 }
 
 #[tokio::test]
@@ -247,15 +233,9 @@ async fn slow_server_times_out() {
         .with_timeout(Duration::from_millis(300))
         .with_max_retries(0);
     let t = Instant::now();
-    let e = CogReader::open_with(&server.url(MASK_COG), opts)
-        .await
-        .unwrap_err();
+    let e = CogReader::open_with(&server.url(MASK_COG), opts).await.unwrap_err();
     assert!(matches!(e, Error::Io { .. }), "{e}");
-    assert!(
-        t.elapsed() < Duration::from_secs(4),
-        "took {:?}",
-        t.elapsed()
-    );
+    assert!(t.elapsed() < Duration::from_secs(4), "took {:?}", t.elapsed());
 }
 
 #[tokio::test]

@@ -18,11 +18,7 @@ fn cog() -> Command {
 
 fn info_json(src: &str) -> Value {
     let out = cog().args(["info", "--json", src]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{src}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{src}: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -77,9 +73,7 @@ fn info_json_agrees_with_gdal_on_every_fixture() {
             "mask",
         ] {
             let same = match (&j[k], &exp[k]) {
-                (Value::Number(a), Value::Number(b)) => {
-                    close(a.as_f64().unwrap(), b.as_f64().unwrap())
-                }
+                (Value::Number(a), Value::Number(b)) => close(a.as_f64().unwrap(), b.as_f64().unwrap()),
                 (a, b) => a == b,
             };
             if !same {
@@ -98,11 +92,7 @@ fn info_json_agrees_with_gdal_on_every_fixture() {
             .iter()
             .map(|v| v.as_f64().unwrap())
             .collect();
-        if t.len() != 6
-            || t.iter()
-                .zip(&g)
-                .any(|(a, b)| (a - b).abs() > 1e-9 * a.abs().max(1.0))
-        {
+        if t.len() != 6 || t.iter().zip(&g).any(|(a, b)| (a - b).abs() > 1e-9 * a.abs().max(1.0)) {
             failures.push(format!("{rel}: transform: cog {t:?} GDAL {g:?}"));
         }
         let levels: Vec<Value> = j["levels"]
@@ -115,10 +105,7 @@ fn info_json_agrees_with_gdal_on_every_fixture() {
             })
             .collect();
         if Value::from(levels.clone()) != exp["levels"] {
-            failures.push(format!(
-                "{rel}: levels: cog {levels:?} GDAL {}",
-                exp["levels"]
-            ));
+            failures.push(format!("{rel}: levels: cog {levels:?} GDAL {}", exp["levels"]));
         }
         if j["ifds"].as_array().is_none_or(|a| a.is_empty()) {
             failures.push(format!("{rel}: no IFDs listed"));
@@ -137,23 +124,16 @@ async fn info_over_http_costs_one_get_for_a_normal_cog() {
     ] {
         server.clear();
         let url = server.url(rel);
-        let j = tokio::task::spawn_blocking(move || info_json(&url))
-            .await
-            .unwrap();
+        let j = tokio::task::spawn_blocking(move || info_json(&url)).await.unwrap();
         assert_eq!(server.count("GET"), 1, "{rel}: {:?}", server.log());
         assert_eq!(server.count("HEAD"), 0, "{rel}");
-        assert_eq!(
-            j["requests"]["count"], 1,
-            "{rel}: the JSON reports what the server saw"
-        );
+        assert_eq!(j["requests"]["count"], 1, "{rel}: the JSON reports what the server saw");
     }
     // The big-header COG: opening is one GET; info's tile statistics need the
     // byte-count arrays that lie past the first 16 KiB: one more GET.
     server.clear();
     let url = server.url("u8_big_header.tif");
-    let j = tokio::task::spawn_blocking(move || info_json(&url))
-        .await
-        .unwrap();
+    let j = tokio::task::spawn_blocking(move || info_json(&url)).await.unwrap();
     assert_eq!(j["requests"]["open_count"], 1);
     assert_eq!(server.count("GET"), 2, "{:?}", server.log());
 }

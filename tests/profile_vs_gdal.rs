@@ -35,11 +35,7 @@ fn differences(cog: &CogReader, exp: &Value) -> Vec<String> {
     eq("interleave", p.interleave.name().into(), &exp["interleave"]);
     eq("overviews", p.overviews.clone().into(), &exp["overviews"]);
     eq("mask", p.mask.map(|m| m.name()).into(), &exp["mask"]);
-    eq(
-        "has_colormap",
-        p.colormap.is_some().into(),
-        &exp["has_colormap"],
-    );
+    eq("has_colormap", p.colormap.is_some().into(), &exp["has_colormap"]);
     let levels: Vec<Value> = cog
         .levels()
         .iter()
@@ -81,17 +77,8 @@ fn differences(cog: &CogReader, exp: &Value) -> Vec<String> {
         .iter()
         .map(|v| v.as_f64().unwrap())
         .collect();
-    if !p
-        .transform
-        .to_array()
-        .iter()
-        .zip(&gdal_t)
-        .all(|(a, b)| close(*a, *b))
-    {
-        d.push(format!(
-            "transform: ours {:?}, GDAL {gdal_t:?}",
-            p.transform.to_array()
-        ));
+    if !p.transform.to_array().iter().zip(&gdal_t).all(|(a, b)| close(*a, *b)) {
+        d.push(format!("transform: ours {:?}, GDAL {gdal_t:?}", p.transform.to_array()));
     }
     let nodata_ok = match (&exp["nodata"], p.nodata) {
         (Value::Null, None) => true,
@@ -100,10 +87,7 @@ fn differences(cog: &CogReader, exp: &Value) -> Vec<String> {
         _ => false,
     };
     if !nodata_ok {
-        d.push(format!(
-            "nodata: ours {:?}, GDAL {}",
-            p.nodata, exp["nodata"]
-        ));
+        d.push(format!("nodata: ours {:?}, GDAL {}", p.nodata, exp["nodata"]));
     }
     d
 }
@@ -127,11 +111,7 @@ async fn check_all(
     for (rel, exp) in fixtures() {
         match open(&rel).await {
             Ok(cog) => {
-                failures.extend(
-                    differences(&cog, &exp)
-                        .into_iter()
-                        .map(|m| format!("{rel}: {m}")),
-                );
+                failures.extend(differences(&cog, &exp).into_iter().map(|m| format!("{rel}: {m}")));
                 failures.extend(extra(&cog).map(|m| format!("{rel}: {m}")));
             }
             Err(e) => failures.push(format!("{rel}: open failed: {e}")),
@@ -166,10 +146,7 @@ async fn profile_matches_gdal_from_an_object_store_built_by_the_caller() {
         CogReader::from_store(store.clone(), path, Options::default()).await
     };
     check_all(open, |cog| {
-        cog.source()
-            .etag()
-            .is_none()
-            .then(|| "no ETag recorded".to_string())
+        cog.source().etag().is_none().then(|| "no ETag recorded".to_string())
     })
     .await;
 }
@@ -181,11 +158,7 @@ async fn profile_matches_gdal_over_http_with_one_get_per_open() {
     for (rel, exp) in fixtures() {
         server.clear();
         match CogReader::open(&server.url(&rel)).await {
-            Ok(cog) => failures.extend(
-                differences(&cog, &exp)
-                    .into_iter()
-                    .map(|m| format!("{rel}: {m}")),
-            ),
+            Ok(cog) => failures.extend(differences(&cog, &exp).into_iter().map(|m| format!("{rel}: {m}"))),
             Err(e) => failures.push(format!("{rel}: open failed: {e}")),
         }
         let (gets, heads) = (server.count("GET"), server.count("HEAD"));

@@ -15,12 +15,7 @@ fn assert_disjoint(log: &[Logged]) -> u64 {
     assert_eq!(ranges.len(), log.len(), "every request is ranged: {log:?}");
     ranges.sort();
     for w in ranges.windows(2) {
-        assert!(
-            w[0].1 <= w[1].0,
-            "bytes fetched twice: {:?} and {:?}",
-            w[0],
-            w[1]
-        );
+        assert!(w[0].1 <= w[1].0, "bytes fetched twice: {:?} and {:?}", w[0], w[1]);
     }
     ranges.iter().map(|(a, b)| b - a).sum()
 }
@@ -36,15 +31,9 @@ async fn header_past_the_prefetch_costs_few_gets_and_no_byte_twice() {
         let cog = CogReader::open_with(&server.url(BIG), opts).await.unwrap();
         assert_eq!(cog.levels().len(), 7);
         let log = server.log();
-        assert!(
-            log.len() <= 3,
-            "prefetch {prefetch}: {} GETs: {log:?}",
-            log.len()
-        );
+        assert!(log.len() <= 3, "prefetch {prefetch}: {} GETs: {log:?}", log.len());
         assert_eq!(
-            log.iter()
-                .filter(|l| l.range.map(|r| r.0) == Some(0))
-                .count(),
+            log.iter().filter(|l| l.range.map(|r| r.0) == Some(0)).count(),
             1,
             "byte 0 fetched once"
         );
@@ -82,11 +71,7 @@ async fn deferred_arrays_load_in_one_merged_request_and_skip_prefetched_bytes() 
         .collect();
     cog.load_tag_arrays(&wanted).await.unwrap();
     let log = server.log();
-    assert_eq!(
-        log.len(),
-        2,
-        "all 7 levels' byte counts in one more GET: {log:?}"
-    );
+    assert_eq!(log.len(), 2, "all 7 levels' byte counts in one more GET: {log:?}");
     assert_disjoint(&log);
     // Every level's counts are complete and were loaded once.
     for l in cog.levels() {

@@ -28,20 +28,9 @@ impl Drop for Moto {
 }
 
 fn start_moto() -> Moto {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let child = Command::new("python3")
-        .args([
-            "-m",
-            "moto.server",
-            "-H",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-        ])
+        .args(["-m", "moto.server", "-H", "127.0.0.1", "-p", &port.to_string()])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -127,10 +116,7 @@ fn s3_with_endpoint_url_signed_and_anonymous() {
             for k in ["width", "height", "count", "dtype", "epsg", "mask"] {
                 assert_eq!(j[k], exp[k], "{url} {k}");
             }
-            assert_eq!(
-                j["requests"]["open_count"], 1,
-                "{url}: opening costs one GET"
-            );
+            assert_eq!(j["requests"]["open_count"], 1, "{url}: opening costs one GET");
         }
     }
     // Anonymous access to a private object is refused, and says so; signed works.
@@ -140,9 +126,7 @@ fn s3_with_endpoint_url_signed_and_anonymous() {
     ];
     let out = cog_info("s3://cogs/private.tif", &anonymous);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("permission denied: s3://cogs/private.tif")
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("permission denied: s3://cogs/private.tif"));
     let signed = [
         ("AWS_ENDPOINT_URL", moto.endpoint.as_str()),
         ("AWS_ACCESS_KEY_ID", "test"),
@@ -151,10 +135,7 @@ fn s3_with_endpoint_url_signed_and_anonymous() {
     assert!(cog_info("s3://cogs/private.tif", &signed).status.success());
     let out = cog_info(
         "s3://cogs/missing.tif",
-        &[
-            ("AWS_ENDPOINT_URL", &moto.endpoint),
-            ("AWS_NO_SIGN_REQUEST", "YES"),
-        ],
+        &[("AWS_ENDPOINT_URL", &moto.endpoint), ("AWS_NO_SIGN_REQUEST", "YES")],
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not found: s3://cogs/missing.tif"));

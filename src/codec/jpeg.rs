@@ -18,10 +18,7 @@ use crate::raster::DataType;
 /// Decodes one JPEG chunk into `spec.samples` u8 samples per pixel.
 pub fn decode(data: &[u8], tables: Option<&[u8]>, spec: &ChunkSpec) -> CodecResult<Vec<u8>> {
     if spec.dtype != DataType::UInt8 || spec.bits != 8 {
-        return err(format!(
-            "JPEG with {}-bit samples is not supported",
-            spec.bits
-        ));
+        return err(format!("JPEG with {}-bit samples is not supported", spec.bits));
     }
     let stream = splice(data, tables);
     let out_colorspace = match spec.samples {
@@ -34,8 +31,7 @@ pub fn decode(data: &[u8], tables: Option<&[u8]>, spec: &ChunkSpec) -> CodecResu
         .set_max_height(spec.height)
         .set_strict_mode(false)
         .jpeg_set_out_colorspace(out_colorspace);
-    let mut dec =
-        JpegDecoder::new_with_options(zune_core::bytestream::ZCursor::new(&stream), options);
+    let mut dec = JpegDecoder::new_with_options(zune_core::bytestream::ZCursor::new(&stream), options);
     dec.decode_headers()
         .map_err(|e| super::CodecError(format!("JPEG: {e:?}")))?;
     let Some(info) = dec.info() else {

@@ -13,10 +13,7 @@ use crate::raster::DataType;
 /// Decodes one (already unwrapped) LERC blob.
 pub fn decode(blob: &[u8], spec: &ChunkSpec) -> CodecResult<Vec<u8>> {
     let info = lerc_reader::get_blob_info(blob).map_err(|e| CodecError(format!("LERC: {e}")))?;
-    if info.width as usize != spec.width
-        || info.height as usize != spec.height
-        || info.depth as usize != spec.samples
-    {
+    if info.width as usize != spec.width || info.height as usize != spec.height || info.depth as usize != spec.samples {
         return err(format!(
             "LERC blob is {}x{}x{}, the layout says {}x{}x{}",
             info.width, info.height, info.depth, spec.width, spec.height, spec.samples
@@ -30,12 +27,8 @@ pub fn decode(blob: &[u8], spec: &ChunkSpec) -> CodecResult<Vec<u8>> {
         (PixelData::I16(v), DataType::Int16) => v.into_iter().flat_map(i16::to_ne_bytes).collect(),
         (PixelData::U32(v), DataType::UInt32) => v.into_iter().flat_map(u32::to_ne_bytes).collect(),
         (PixelData::I32(v), DataType::Int32) => v.into_iter().flat_map(i32::to_ne_bytes).collect(),
-        (PixelData::F32(v), DataType::Float32) => {
-            v.into_iter().flat_map(f32::to_ne_bytes).collect()
-        }
-        (PixelData::F64(v), DataType::Float64) => {
-            v.into_iter().flat_map(f64::to_ne_bytes).collect()
-        }
+        (PixelData::F32(v), DataType::Float32) => v.into_iter().flat_map(f32::to_ne_bytes).collect(),
+        (PixelData::F64(v), DataType::Float64) => v.into_iter().flat_map(f64::to_ne_bytes).collect(),
         (other, dtype) => {
             return err(format!(
                 "LERC blob holds {:?} samples, the file says {dtype}",

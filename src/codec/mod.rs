@@ -146,12 +146,7 @@ impl ChunkSpec {
 }
 
 /// Decodes one chunk into native-order samples (see the module docs).
-pub fn decode_chunk(
-    codec: Codec,
-    data: &[u8],
-    spec: &ChunkSpec,
-    jpeg_tables: Option<&[u8]>,
-) -> CodecResult<Vec<u8>> {
+pub fn decode_chunk(codec: Codec, data: &[u8], spec: &ChunkSpec, jpeg_tables: Option<&[u8]>) -> CodecResult<Vec<u8>> {
     let expected = spec.stored_len();
     let raw = match codec {
         Codec::None => {
@@ -174,11 +169,7 @@ pub fn decode_chunk(
             let blob = match wrap {
                 LercWrap::None => data.to_vec(),
                 // A LERC blob is at most a little larger than the raw samples.
-                LercWrap::Deflate => read_bounded(
-                    flate2::read::ZlibDecoder::new(data),
-                    lerc_bound(spec),
-                    "Deflate",
-                )?,
+                LercWrap::Deflate => read_bounded(flate2::read::ZlibDecoder::new(data), lerc_bound(spec), "Deflate")?,
                 LercWrap::Zstd => read_bounded(zstd_reader(data)?, lerc_bound(spec), "ZSTD")?,
             };
             return lerc::decode(&blob, spec);
@@ -200,22 +191,14 @@ fn finish_byte_stream(mut raw: Vec<u8>, spec: &ChunkSpec) -> CodecResult<Vec<u8>
     match spec.predictor {
         1 => {}
         2 if bits % 8 == 0 => {
-            predictor::undo_horizontal(
-                &mut raw,
-                spec.width,
-                spec.samples,
-                bits / 8,
-                spec.byte_order,
-            );
+            predictor::undo_horizontal(&mut raw, spec.width, spec.samples, bits / 8, spec.byte_order);
         }
         3 if matches!(bits, 16 | 32 | 64) && spec.dtype.is_float() => {
             predictor::undo_floating_point(&mut raw, spec.width, spec.samples, bits / 8);
             in_native = true;
         }
         p => {
-            return err(format!(
-                "predictor {p} with {bits}-bit samples is not supported"
-            ));
+            return err(format!("predictor {p} with {bits}-bit samples is not supported"));
         }
     }
     if !in_native && spec.byte_order != native {
@@ -333,9 +316,7 @@ fn lzw(data: &[u8], expected: usize) -> CodecResult<Vec<u8>> {
         }
     }
     if pos != expected {
-        return err(format!(
-            "LZW stream decoded to {pos} bytes, the chunk holds {expected}"
-        ));
+        return err(format!("LZW stream decoded to {pos} bytes, the chunk holds {expected}"));
     }
     Ok(out)
 }
@@ -349,9 +330,7 @@ struct Bounded {
 impl std::io::Write for Bounded {
     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
         if self.buf.len() + b.len() > self.limit {
-            return Err(std::io::Error::other(
-                "decodes to more bytes than the chunk holds",
-            ));
+            return Err(std::io::Error::other("decodes to more bytes than the chunk holds"));
         }
         self.buf.extend_from_slice(b);
         Ok(b.len())
@@ -366,8 +345,7 @@ fn lzma(data: &[u8], expected: usize) -> CodecResult<Vec<u8>> {
         buf: Vec::with_capacity(expected),
         limit: expected,
     };
-    lzma_rs::xz_decompress(&mut std::io::BufReader::new(data), &mut w)
-        .map_err(|e| CodecError(format!("LZMA: {e}")))?;
+    lzma_rs::xz_decompress(&mut std::io::BufReader::new(data), &mut w).map_err(|e| CodecError(format!("LZMA: {e}")))?;
     if w.buf.len() != expected {
         return err(format!(
             "LZMA stream decoded to {} bytes, the chunk holds {expected}",
@@ -406,13 +384,7 @@ mod tests {
     #[test]
     fn one_bit_rows_are_padded_and_msb_first() {
         let s = spec(10, 2, 1, 1, DataType::UInt8);
-        let out = decode_chunk(
-            Codec::None,
-            &[0b1010_0000, 0b0100_0000, 0xff, 0xc0],
-            &s,
-            None,
-        )
-        .unwrap();
+        let out = decode_chunk(Codec::None, &[0b1010_0000, 0b0100_0000, 0xff, 0xc0], &s, None).unwrap();
         assert_eq!(out[..10], [1, 0, 1, 0, 0, 0, 0, 0, 0, 1]);
         assert_eq!(out[10..], [1; 10]);
     }
@@ -420,9 +392,7 @@ mod tests {
     #[test]
     fn malformed_streams_are_errors_not_panics() {
         let s = spec(64, 64, 1, 8, DataType::UInt8);
-        let garbage: Vec<u8> = (0..300u32)
-            .map(|i| (i.wrapping_mul(2654435761) >> 7) as u8)
-            .collect();
+        let garbage: Vec<u8> = (0..300u32).map(|i| (i.wrapping_mul(2654435761) >> 7) as u8).collect();
         for codec in [
             Codec::None,
             Codec::Lzw,

@@ -14,13 +14,7 @@ use crate::tiff::ByteOrder;
 
 /// Undoes predictor 2 on `data` (rows of `width * samples` samples of
 /// `bytes` bytes each, in `order`).
-pub fn undo_horizontal(
-    data: &mut [u8],
-    width: usize,
-    samples: usize,
-    bytes: usize,
-    order: ByteOrder,
-) {
+pub fn undo_horizontal(data: &mut [u8], width: usize, samples: usize, bytes: usize, order: ByteOrder) {
     let row_len = width * samples * bytes;
     if row_len == 0 {
         return;
@@ -118,25 +112,13 @@ mod tests {
     #[test]
     fn horizontal_undoes_differences_in_both_orders() {
         // Two pixels of two u16 samples: (1000, 7), then (+5, -2).
-        let mut le: Vec<u8> = [1000u16, 7, 5, 0xfffe]
-            .iter()
-            .flat_map(|v| v.to_le_bytes())
-            .collect();
+        let mut le: Vec<u8> = [1000u16, 7, 5, 0xfffe].iter().flat_map(|v| v.to_le_bytes()).collect();
         undo_horizontal(&mut le, 2, 2, 2, ByteOrder::LittleEndian);
-        let vals: Vec<u16> = le
-            .chunks(2)
-            .map(|c| u16::from_le_bytes([c[0], c[1]]))
-            .collect();
+        let vals: Vec<u16> = le.chunks(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
         assert_eq!(vals, [1000, 7, 1005, 5]);
-        let mut be: Vec<u8> = [1000u16, 7, 5, 0xfffe]
-            .iter()
-            .flat_map(|v| v.to_be_bytes())
-            .collect();
+        let mut be: Vec<u8> = [1000u16, 7, 5, 0xfffe].iter().flat_map(|v| v.to_be_bytes()).collect();
         undo_horizontal(&mut be, 2, 2, 2, ByteOrder::BigEndian);
-        let vals: Vec<u16> = be
-            .chunks(2)
-            .map(|c| u16::from_be_bytes([c[0], c[1]]))
-            .collect();
+        let vals: Vec<u16> = be.chunks(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
         assert_eq!(vals, [1000, 7, 1005, 5]);
         let mut b8 = vec![250u8, 10, 250];
         undo_horizontal(&mut b8, 3, 1, 1, ByteOrder::LittleEndian);

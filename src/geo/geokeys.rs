@@ -145,9 +145,7 @@ impl GeoKeys {
             let start = usize::from(value);
             let v = match location {
                 0 => Some(GeoKeyValue::Short(vec![value])),
-                Tag::GeoKeyDirectory => dir
-                    .get(start..start + count)
-                    .map(|s| GeoKeyValue::Short(s.to_vec())),
+                Tag::GeoKeyDirectory => dir.get(start..start + count).map(|s| GeoKeyValue::Short(s.to_vec())),
                 Tag::GeoDoubleParams => doubles
                     .get(start..start + count)
                     .map(|s| GeoKeyValue::Double(s.to_vec())),
@@ -158,10 +156,7 @@ impl GeoKeys {
             };
             match v {
                 Some(value) => keys.push(GeoKey { id, value }),
-                None => tracing::warn!(
-                    "GeoKey {id} ({}) points outside its parameter array",
-                    geokey_name(id)
-                ),
+                None => tracing::warn!("GeoKey {id} ({}) points outside its parameter array", geokey_name(id)),
             }
         }
         Some(GeoKeys { version, keys })
@@ -270,9 +265,7 @@ mod tests {
 
     #[test]
     fn out_of_range_indices_drop_the_key() {
-        let dir = [
-            1, 1, 0, 3, 1024, 0, 1, 2, 2049, 34737, 50, 10, 2048, 0, 1, 4326,
-        ];
+        let dir = [1, 1, 0, 3, 1024, 0, 1, 2, 2049, 34737, 50, 10, 2048, 0, 1, 4326];
         let keys = GeoKeys::parse(&dir, &[], "short|").unwrap();
         assert_eq!(keys.keys.len(), 2);
         assert_eq!(Crs::from_geokeys(&keys).unwrap().epsg, Some(4326));

@@ -1,8 +1,14 @@
-//! Pixel data types and (in later work) typed arrays and masks.
+//! Pixel data types, typed arrays and masks.
 //!
-//! [`DataType`] names follow numpy, as rasterio's profile does.
+//! [`DataType`] names follow numpy, as rasterio's profile does; arrays are
+//! (bands, rows, cols), as in rasterio, and masks follow numpy.ma.
+
+mod array;
+pub mod npy;
 
 use std::fmt;
+
+pub use array::{ArrayData, MaskedArray, Sample};
 
 /// The type of one sample, named as numpy names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

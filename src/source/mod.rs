@@ -43,10 +43,7 @@ struct ObjectPin {
 
 #[derive(Debug)]
 enum Backend {
-    Store {
-        store: Arc<dyn ObjectStore>,
-        path: Path,
-    },
+    Store { store: Arc<dyn ObjectStore>, path: Path },
     Memory(Bytes),
 }
 
@@ -138,10 +135,7 @@ impl ByteSource {
                     ..Default::default()
                 };
                 tracing::debug!(url = %self.url, start = range.start, end = range.end, "GET range");
-                let res = store
-                    .get_opts(path, opts)
-                    .await
-                    .map_err(|e| self.map_err(e, &range))?;
+                let res = store.get_opts(path, opts).await.map_err(|e| self.map_err(e, &range))?;
                 let _ = self.pin.set(ObjectPin {
                     etag: res.meta.e_tag.clone(),
                     version: res.meta.version.clone(),
@@ -167,11 +161,12 @@ impl ByteSource {
                 url,
                 expected: self.etag().or(self.version()).unwrap_or("?").to_string(),
             },
-            e @ (object_store::Error::PermissionDenied { .. }
-            | object_store::Error::Unauthenticated { .. }) => Error::PermissionDenied {
-                url,
-                message: e.to_string(),
-            },
+            e @ (object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. }) => {
+                Error::PermissionDenied {
+                    url,
+                    message: e.to_string(),
+                }
+            }
             source => Error::Io {
                 url,
                 range: range.clone(),

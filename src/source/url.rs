@@ -60,9 +60,7 @@ pub fn resolve(src: &str, options: &Options) -> Result<(Arc<dyn ObjectStore>, Pa
 
 fn local(src: &str, p: &std::path::Path) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
     let abs = std::fs::canonicalize(p).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::NotFound {
-            url: src.to_string(),
-        },
+        std::io::ErrorKind::NotFound => Error::NotFound { url: src.to_string() },
         std::io::ErrorKind::PermissionDenied => Error::PermissionDenied {
             url: src.to_string(),
             message: e.to_string(),
@@ -95,9 +93,7 @@ fn builder_error(src: &str, e: object_store::Error) -> Error {
 fn not_compiled(src: &str, feature: &str) -> Error {
     Error::InvalidSource {
         url: src.to_string(),
-        message: format!(
-            "support for this scheme is not compiled in (enable the `{feature}` feature)"
-        ),
+        message: format!("support for this scheme is not compiled in (enable the `{feature}` feature)"),
     }
 }
 
@@ -106,11 +102,9 @@ fn not_compiled(src: &str, feature: &str) -> Error {
 fn retry(options: &Options) -> object_store::RetryConfig {
     object_store::RetryConfig {
         max_retries: options.max_retries,
-        retry_timeout: options.timeout.saturating_mul(
-            u32::try_from(options.max_retries)
-                .unwrap_or(u32::MAX)
-                .saturating_add(1),
-        ),
+        retry_timeout: options
+            .timeout
+            .saturating_mul(u32::try_from(options.max_retries).unwrap_or(u32::MAX).saturating_add(1)),
         ..Default::default()
     }
 }
@@ -122,19 +116,12 @@ fn client_config(options: &Options) -> [(object_store::ClientConfigKey, String);
     use object_store::ClientConfigKey as K;
     [
         (K::Timeout, format!("{}ms", options.timeout.as_millis())),
-        (
-            K::ConnectTimeout,
-            format!("{}ms", options.connect_timeout.as_millis()),
-        ),
+        (K::ConnectTimeout, format!("{}ms", options.connect_timeout.as_millis())),
     ]
 }
 
 #[cfg(feature = "http")]
-fn http(
-    src: &str,
-    url: &url::Url,
-    options: &Options,
-) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
+fn http(src: &str, url: &url::Url, options: &Options) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
     let host = url.host_str().ok_or_else(|| Error::InvalidSource {
         url: src.to_string(),
         message: "no host".into(),
@@ -157,11 +144,9 @@ fn http(
         .with_retry(retry(options))
         .build()
         .map_err(|e| builder_error(src, e))?;
-    let path = Path::from_url_path(url.path().trim_start_matches('/')).map_err(|e| {
-        Error::InvalidSource {
-            url: src.to_string(),
-            message: e.to_string(),
-        }
+    let path = Path::from_url_path(url.path().trim_start_matches('/')).map_err(|e| Error::InvalidSource {
+        url: src.to_string(),
+        message: e.to_string(),
     })?;
     Ok((Arc::new(store), path, src.to_string()))
 }
@@ -174,12 +159,7 @@ fn http(src: &str, _: &url::Url, _: &Options) -> Result<(Arc<dyn ObjectStore>, P
 /// True for GDAL/AWS-style yes values.
 #[cfg(feature = "s3")]
 fn env_yes(name: &str) -> bool {
-    std::env::var(name).is_ok_and(|v| {
-        matches!(
-            v.trim().to_ascii_uppercase().as_str(),
-            "YES" | "TRUE" | "ON" | "1"
-        )
-    })
+    std::env::var(name).is_ok_and(|v| matches!(v.trim().to_ascii_uppercase().as_str(), "YES" | "TRUE" | "ON" | "1"))
 }
 
 #[cfg(feature = "s3")]

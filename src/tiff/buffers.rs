@@ -26,10 +26,7 @@ impl RangeBuffers {
     pub fn push(&mut self, start: u64, bytes: Bytes) {
         let end = start.saturating_add(bytes.len() as u64);
         for gap in self.missing(start..end) {
-            let (Ok(a), Ok(b)) = (
-                usize::try_from(gap.start - start),
-                usize::try_from(gap.end - start),
-            ) else {
+            let (Ok(a), Ok(b)) = (usize::try_from(gap.start - start), usize::try_from(gap.end - start)) else {
                 continue;
             };
             let piece = bytes.slice(a..b);
@@ -44,10 +41,7 @@ impl RangeBuffers {
             return Some(Bytes::new());
         }
         // Last span starting at or before range.start.
-        let idx = self
-            .spans
-            .partition_point(|(s, _)| *s <= range.start)
-            .checked_sub(1)?;
+        let idx = self.spans.partition_point(|(s, _)| *s <= range.start).checked_sub(1)?;
         let (s, b) = self.spans.get(idx)?;
         let span_end = s + b.len() as u64;
         if range.end <= span_end {

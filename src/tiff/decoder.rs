@@ -139,20 +139,14 @@ impl HeaderDecoder {
     /// Advances as far as the bytes held allow.
     pub fn try_decode(&mut self) -> Result<DecodeResult<TiffFile>> {
         if self.done {
-            return Err(Error::format(
-                Location::new(),
-                "header decoder already finished",
-            ));
+            return Err(Error::format(Location::new(), "header decoder already finished"));
         }
         // 1. Header.
         let header = match self.header {
             Some(h) => h,
             None => {
                 let need = self.clamp(0..TiffHeader::MAX_LEN);
-                let have = self
-                    .buffers
-                    .get(need.clone())
-                    .or_else(|| self.buffers.get(0..8));
+                let have = self.buffers.get(need.clone()).or_else(|| self.buffers.get(0..8));
                 let parsed = match have {
                     Some(b) => TiffHeader::parse(&b)?,
                     None => None,
@@ -162,19 +156,12 @@ impl HeaderDecoder {
                         self.header = Some(h);
                         self.next_ifd = h.first_ifd;
                         if h.first_ifd == 0 {
-                            return Err(Error::format(
-                                Location::new().range(0..h.len()),
-                                "the file has no IFD",
-                            ));
+                            return Err(Error::format(Location::new().range(0..h.len()), "the file has no IFD"));
                         }
                         h
                     }
                     None => {
-                        return self.need_or_truncated(
-                            vec![need],
-                            0..TiffHeader::MAX_LEN,
-                            "header",
-                        );
+                        return self.need_or_truncated(vec![need], 0..TiffHeader::MAX_LEN, "header");
                     }
                 }
             }
@@ -200,9 +187,7 @@ impl HeaderDecoder {
                 };
                 let range = offset..offset + len;
                 match (self.buffers.get(range.clone()), e.field_type) {
-                    (Some(b), Some(ft)) => {
-                        e.value = EntryValue::Loaded(Value::decode(ft, &b, header.byte_order))
-                    }
+                    (Some(b), Some(ft)) => e.value = EntryValue::Loaded(Value::decode(ft, &b, header.byte_order)),
                     _ if is_lazy_tag(e.tag) => {}
                     _ => missing.push(range),
                 }
@@ -293,12 +278,7 @@ impl HeaderDecoder {
             header.byte_order.u16(&cb, 0).map(u64::from)
         }
         .unwrap_or(0);
-        let body_len = Ifd::body_len(
-            header,
-            n,
-            &loc.clone().range(count_range.clone()),
-            &self.limits,
-        )?;
+        let body_len = Ifd::body_len(header, n, &loc.clone().range(count_range.clone()), &self.limits)?;
         let body_range = count_range.end..count_range.end.saturating_add(body_len);
         let Some(body) = self.buffers.get(body_range.clone()) else {
             return self.need_chain(body_range, loc).map(Some);
@@ -334,10 +314,7 @@ impl HeaderDecoder {
 
     /// NeedsData for the parts of `ranges` not held, after checking the fetch budget.
     fn need(&self, ranges: Vec<Range<u64>>) -> Result<DecodeResult<TiffFile>> {
-        let missing: Vec<Range<u64>> = ranges
-            .into_iter()
-            .flat_map(|r| self.buffers.missing(r))
-            .collect();
+        let missing: Vec<Range<u64>> = ranges.into_iter().flat_map(|r| self.buffers.missing(r)).collect();
         self.check_budget(&missing)?;
         Ok(DecodeResult::NeedsData(missing))
     }
@@ -474,10 +451,7 @@ mod tests {
                     rounds += 1;
                     assert!(rounds < 10, "decoder keeps asking: {ranges:?}");
                     for r in ranges {
-                        d.push_range(
-                            r.start,
-                            Bytes::copy_from_slice(&file[r.start as usize..r.end as usize]),
-                        );
+                        d.push_range(r.start, Bytes::copy_from_slice(&file[r.start as usize..r.end as usize]));
                     }
                 }
             }
@@ -522,14 +496,9 @@ mod tests {
                 ];
                 let mut entries = vec![(Tag::ImageDescription, 2, 6, b"hello\0".to_vec())];
                 for (i, (typ, size, vals)) in cases.iter().enumerate() {
-                    let count = if *typ == 5 || *typ == 10 {
-                        1
-                    } else {
-                        vals.len() as u64
-                    };
+                    let count = if *typ == 5 || *typ == 10 { 1 } else { vals.len() as u64 };
                     entries.push((40000 + i as u16, *typ, count, e(vals, *size)));
-                    let five: Vec<u64> =
-                        vals.iter().cycle().take(vals.len() * 5).copied().collect();
+                    let five: Vec<u64> = vals.iter().cycle().take(vals.len() * 5).copied().collect();
                     entries.push((41000 + i as u16, *typ, count * 5, e(&five, *size)));
                 }
                 let file = build(big, order, &entries);
@@ -561,10 +530,7 @@ mod tests {
                 assert_eq!(v(41012), Value::Long8(vec![5 << 33; 5]));
                 assert_eq!(v(40013), Value::SLong8(vec![-7]));
                 assert_eq!(v(40014), Value::Ifd8(vec![6 << 33]));
-                assert_eq!(
-                    ifd.entry(40003).unwrap().field_type,
-                    Some(FieldType::Rational)
-                );
+                assert_eq!(ifd.entry(40003).unwrap().field_type, Some(FieldType::Rational));
                 // A 40-byte prefetch gets the rest in one round, then values in another at most.
                 let (t2, rounds) = decode(&file, 40);
                 assert!(rounds <= 2, "{rounds} rounds");
@@ -581,10 +547,7 @@ mod tests {
             &[(256, 3, 1, vec![1, 0]), (50000, 99, 3, vec![0; 4])],
         );
         let (t, _) = decode(&file, 4096);
-        assert_eq!(
-            t.ifds[0].entry(50000).unwrap().value,
-            EntryValue::UnknownType
-        );
+        assert_eq!(t.ifds[0].entry(50000).unwrap().value, EntryValue::UnknownType);
         assert_eq!(t.ifds[0].u64(256), Some(1));
     }
 }

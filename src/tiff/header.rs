@@ -55,19 +55,15 @@ impl TiffHeader {
                 first_ifd: u64::from(off),
             })),
             43 => {
-                let (Some(size), Some(zero), Some(off)) = (
-                    byte_order.u16(b, 4),
-                    byte_order.u16(b, 6),
-                    byte_order.u64(b, 8),
-                ) else {
+                let (Some(size), Some(zero), Some(off)) =
+                    (byte_order.u16(b, 4), byte_order.u16(b, 6), byte_order.u64(b, 8))
+                else {
                     return Ok(None);
                 };
                 if size != 8 || zero != 0 {
                     return Err(Error::format(
                         loc(),
-                        format!(
-                            "BigTIFF header has offset size {size} and reserved {zero}, expected 8 and 0"
-                        ),
+                        format!("BigTIFF header has offset size {size} and reserved {zero}, expected 8 and 0"),
                     ));
                 }
                 Ok(Some(TiffHeader {
@@ -154,10 +150,7 @@ impl GhostArea {
 
     /// The value of `key`, if present.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.entries
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     fn yes(&self, key: &str) -> bool {
@@ -221,15 +214,8 @@ mod tests {
         let h = TiffHeader::parse(b"MM\0+\0\x08\0\0\0\0\0\0\0\0\0\x10")
             .unwrap()
             .unwrap();
-        assert_eq!(
-            (h.bigtiff, h.first_ifd, h.byte_order),
-            (true, 16, ByteOrder::BigEndian)
-        );
-        assert_eq!(
-            TiffHeader::parse(b"MM\0+\0\x08").unwrap(),
-            None,
-            "needs 16 bytes"
-        );
+        assert_eq!((h.bigtiff, h.first_ifd, h.byte_order), (true, 16, ByteOrder::BigEndian));
+        assert_eq!(TiffHeader::parse(b"MM\0+\0\x08").unwrap(), None, "needs 16 bytes");
         assert!(TiffHeader::parse(b"PK\x03\x04").is_err());
         assert!(
             TiffHeader::parse(b"II\x2b\0\x04\0\0\0\0\0\0\0\0\0\0\0").is_err(),

@@ -137,8 +137,7 @@ impl Ifd {
         let loc = Location::new().ifd(index);
         let truncated = || {
             Error::format(
-                loc.clone()
-                    .range(offset..base.saturating_add(body.len() as u64)),
+                loc.clone().range(offset..base.saturating_add(body.len() as u64)),
                 "IFD truncated",
             )
         };
@@ -178,18 +177,11 @@ impl Ifd {
                 .checked_mul(ft.size())
                 .ok_or_else(|| Error::format(eloc.clone(), format!("count {count} overflows")))?;
             let value = if len <= os as u64 {
-                EntryValue::Loaded(Value::decode(
-                    ft,
-                    field.get(..len as usize).unwrap_or_default(),
-                    order,
-                ))
+                EntryValue::Loaded(Value::decode(ft, field.get(..len as usize).unwrap_or_default(), order))
             } else {
                 let voff = header.read_offset(field, 0).ok_or_else(truncated)?;
                 let end = voff.checked_add(len).ok_or_else(|| {
-                    Error::format(
-                        eloc.clone(),
-                        format!("value offset {voff} + length {len} overflows"),
-                    )
+                    Error::format(eloc.clone(), format!("value offset {voff} + length {len} overflows"))
                 })?;
                 if let Some(size) = file_size
                     && end > size
@@ -245,9 +237,7 @@ impl Ifd {
 
     /// Byte range this IFD occupies.
     pub fn range(&self, header: &TiffHeader) -> Range<u64> {
-        let len = header.count_size()
-            + self.entries.len() as u64 * header.entry_size()
-            + header.offset_size();
+        let len = header.count_size() + self.entries.len() as u64 * header.entry_size() + header.offset_size();
         self.offset..self.offset + len
     }
 }

@@ -85,18 +85,14 @@ impl ImageIfd {
         let small = |tag: u16, default: u16| -> Result<u16> {
             match ifd.u64(tag) {
                 None => Ok(default),
-                Some(v) => u16::try_from(v)
-                    .map_err(|_| Error::format(loc(tag), format!("value {v} out of range"))),
+                Some(v) => u16::try_from(v).map_err(|_| Error::format(loc(tag), format!("value {v} out of range"))),
             }
         };
         let width = required(Tag::ImageWidth)?;
         let height = required(Tag::ImageLength)?;
         let samples_per_pixel = small(Tag::SamplesPerPixel, 1)?;
         if samples_per_pixel == 0 {
-            return Err(Error::format(
-                loc(Tag::SamplesPerPixel),
-                "zero samples per pixel",
-            ));
+            return Err(Error::format(loc(Tag::SamplesPerPixel), "zero samples per pixel"));
         }
         let bits_all = ifd
             .value(Tag::BitsPerSample)
@@ -112,9 +108,7 @@ impl ImageIfd {
         let bits_per_sample = u16::try_from(bits)
             .ok()
             .filter(|b| (1..=64).contains(b))
-            .ok_or_else(|| {
-                Error::format(loc(Tag::BitsPerSample), format!("{bits} bits per sample"))
-            })?;
+            .ok_or_else(|| Error::format(loc(Tag::BitsPerSample), format!("{bits} bits per sample")))?;
         let formats = ifd
             .value(Tag::SampleFormat)
             .and_then(|v| v.to_u64_vec())
@@ -135,10 +129,7 @@ impl ImageIfd {
         let (block_width, block_height) = if tiled {
             (required(Tag::TileWidth)?, required(Tag::TileLength)?)
         } else {
-            let rows = ifd
-                .u64(Tag::RowsPerStrip)
-                .filter(|&r| r > 0)
-                .unwrap_or(height);
+            let rows = ifd.u64(Tag::RowsPerStrip).filter(|&r| r > 0).unwrap_or(height);
             (width, rows.min(height))
         };
         let (offsets_tag, counts_tag) = if tiled {
@@ -186,16 +177,11 @@ impl ImageIfd {
             })
             .ok_or_else(|| Error::format(loc(Tag::ImageWidth), "block count overflows"))?;
         for tag in [offsets_tag, counts_tag] {
-            let entry = ifd
-                .entry(tag)
-                .ok_or_else(|| Error::format(loc(tag), "missing"))?;
+            let entry = ifd.entry(tag).ok_or_else(|| Error::format(loc(tag), "missing"))?;
             if entry.count < expected {
                 return Err(Error::format(
                     loc(tag),
-                    format!(
-                        "{} entries, but the layout has {expected} blocks",
-                        entry.count
-                    ),
+                    format!("{} entries, but the layout has {expected} blocks", entry.count),
                 ));
             }
         }
@@ -212,12 +198,7 @@ impl ImageIfd {
             return;
         }
         let bits = u64::from(self.samples_per_pixel) * u64::from(self.bits_per_sample);
-        let Some(scanline) = self
-            .width
-            .checked_mul(bits)
-            .map(|b| b.div_ceil(8))
-            .filter(|&s| s > 0)
-        else {
+        let Some(scanline) = self.width.checked_mul(bits).map(|b| b.div_ceil(8)).filter(|&s| s > 0) else {
             return;
         };
         let rows = (STRIP_CHOP_BYTES / scanline).max(1);

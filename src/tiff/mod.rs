@@ -18,8 +18,6 @@ pub use buffers::RangeBuffers;
 pub use decoder::{DecodeResult, HeaderDecoder, TiffFile, merge_ranges};
 pub use header::{GhostArea, TiffHeader};
 pub use ifd::{Entry, EntryValue, Ifd, is_lazy_tag};
-pub use image::{
-    ImageIfd, SUBFILE_MASK, SUBFILE_REDUCED, StripChop, compression_name, photometric_name,
-};
+pub use image::{ImageIfd, SUBFILE_MASK, SUBFILE_REDUCED, StripChop, compression_name, photometric_name};
 pub use tags::{FieldType, Tag, tag_name};
 pub use value::{ByteOrder, Value};

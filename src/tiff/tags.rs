@@ -170,12 +170,7 @@ impl FieldType {
             Self::Byte | Self::Ascii | Self::SByte | Self::Undefined => 1,
             Self::Short | Self::SShort => 2,
             Self::Long | Self::SLong | Self::Float | Self::Ifd => 4,
-            Self::Rational
-            | Self::SRational
-            | Self::Double
-            | Self::Long8
-            | Self::SLong8
-            | Self::Ifd8 => 8,
+            Self::Rational | Self::SRational | Self::Double | Self::Long8 | Self::SLong8 | Self::Ifd8 => 8,
         }
     }
 
@@ -214,10 +209,7 @@ mod tests {
 
     #[test]
     fn table_is_sorted_so_lookup_works() {
-        assert!(
-            TAGS.windows(2).all(|w| w[0].0 < w[1].0),
-            "TAGS must be in code order"
-        );
+        assert!(TAGS.windows(2).all(|w| w[0].0 < w[1].0), "TAGS must be in code order");
         assert_eq!(tag_name(Tag::TileOffsets), "TileOffsets");
         assert_eq!(tag_name(Tag::GdalNodata), "GdalNodata");
         assert_eq!(tag_name(1), "Unknown");

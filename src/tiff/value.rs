@@ -93,9 +93,7 @@ impl Value {
             FieldType::SByte => Value::SByte(bytes.iter().map(|&b| b as i8).collect()),
             FieldType::Ascii => {
                 let end = bytes.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1);
-                Value::Ascii(
-                    String::from_utf8_lossy(bytes.get(..end).unwrap_or_default()).into_owned(),
-                )
+                Value::Ascii(String::from_utf8_lossy(bytes.get(..end).unwrap_or_default()).into_owned())
             }
             FieldType::Short => Value::Short(each(bytes, 2, |c| o.u16(c, 0))),
             FieldType::SShort => Value::SShort(each(bytes, 2, |c| o.u16(c, 0).map(|v| v as i16))),
@@ -103,12 +101,10 @@ impl Value {
             FieldType::Ifd => Value::Ifd(each(bytes, 4, |c| o.u32(c, 0))),
             FieldType::SLong => Value::SLong(each(bytes, 4, |c| o.u32(c, 0).map(|v| v as i32))),
             FieldType::Float => Value::Float(each(bytes, 4, |c| o.u32(c, 0).map(f32::from_bits))),
-            FieldType::Rational => {
-                Value::Rational(each(bytes, 8, |c| Some((o.u32(c, 0)?, o.u32(c, 4)?))))
+            FieldType::Rational => Value::Rational(each(bytes, 8, |c| Some((o.u32(c, 0)?, o.u32(c, 4)?)))),
+            FieldType::SRational => {
+                Value::SRational(each(bytes, 8, |c| Some((o.u32(c, 0)? as i32, o.u32(c, 4)? as i32))))
             }
-            FieldType::SRational => Value::SRational(each(bytes, 8, |c| {
-                Some((o.u32(c, 0)? as i32, o.u32(c, 4)? as i32))
-            })),
             FieldType::Double => Value::Double(each(bytes, 8, |c| o.u64(c, 0).map(f64::from_bits))),
             FieldType::Long8 => Value::Long8(each(bytes, 8, |c| o.u64(c, 0))),
             FieldType::Ifd8 => Value::Ifd8(each(bytes, 8, |c| o.u64(c, 0))),
@@ -148,22 +144,10 @@ impl Value {
             Value::Short(v) => v.iter().map(|&x| u64::from(x)).collect(),
             Value::Long(v) | Value::Ifd(v) => v.iter().map(|&x| u64::from(x)).collect(),
             Value::Long8(v) | Value::Ifd8(v) => v.clone(),
-            Value::SByte(v) => v
-                .iter()
-                .map(|&x| u64::try_from(x).ok())
-                .collect::<Option<_>>()?,
-            Value::SShort(v) => v
-                .iter()
-                .map(|&x| u64::try_from(x).ok())
-                .collect::<Option<_>>()?,
-            Value::SLong(v) => v
-                .iter()
-                .map(|&x| u64::try_from(x).ok())
-                .collect::<Option<_>>()?,
-            Value::SLong8(v) => v
-                .iter()
-                .map(|&x| u64::try_from(x).ok())
-                .collect::<Option<_>>()?,
+            Value::SByte(v) => v.iter().map(|&x| u64::try_from(x).ok()).collect::<Option<_>>()?,
+            Value::SShort(v) => v.iter().map(|&x| u64::try_from(x).ok()).collect::<Option<_>>()?,
+            Value::SLong(v) => v.iter().map(|&x| u64::try_from(x).ok()).collect::<Option<_>>()?,
+            Value::SLong8(v) => v.iter().map(|&x| u64::try_from(x).ok()).collect::<Option<_>>()?,
             _ => return None,
         })
     }
@@ -178,14 +162,8 @@ impl Value {
         Some(match self {
             Value::Float(v) => v.iter().map(|&x| f64::from(x)).collect(),
             Value::Double(v) => v.clone(),
-            Value::Rational(v) => v
-                .iter()
-                .map(|&(n, d)| f64::from(n) / f64::from(d))
-                .collect(),
-            Value::SRational(v) => v
-                .iter()
-                .map(|&(n, d)| f64::from(n) / f64::from(d))
-                .collect(),
+            Value::Rational(v) => v.iter().map(|&(n, d)| f64::from(n) / f64::from(d)).collect(),
+            Value::SRational(v) => v.iter().map(|&(n, d)| f64::from(n) / f64::from(d)).collect(),
             Value::SByte(v) => v.iter().map(|&x| f64::from(x)).collect(),
             Value::SShort(v) => v.iter().map(|&x| f64::from(x)).collect(),
             Value::SLong(v) => v.iter().map(|&x| f64::from(x)).collect(),
@@ -214,11 +192,7 @@ mod tests {
         let be = Value::decode(FieldType::Short, &[1, 0, 0, 1], ByteOrder::BigEndian);
         assert_eq!(le, Value::Short(vec![1, 256]));
         assert_eq!(be, Value::Short(vec![256, 1]));
-        let r = Value::decode(
-            FieldType::Rational,
-            &[0, 0, 0, 3, 0, 0, 0, 2],
-            ByteOrder::BigEndian,
-        );
+        let r = Value::decode(FieldType::Rational, &[0, 0, 0, 3, 0, 0, 0, 2], ByteOrder::BigEndian);
         assert_eq!(r.to_f64_vec(), Some(vec![1.5]));
         let s = Value::decode(
             FieldType::SRational,
@@ -226,29 +200,13 @@ mod tests {
             ByteOrder::LittleEndian,
         );
         assert_eq!(s.to_f64_vec(), Some(vec![-0.5]));
-        let d = Value::decode(
-            FieldType::Double,
-            &2.5f64.to_be_bytes(),
-            ByteOrder::BigEndian,
-        );
+        let d = Value::decode(FieldType::Double, &2.5f64.to_be_bytes(), ByteOrder::BigEndian);
         assert_eq!(d.to_f64_vec(), Some(vec![2.5]));
-        let f = Value::decode(
-            FieldType::Float,
-            &(-1.25f32).to_le_bytes(),
-            ByteOrder::LittleEndian,
-        );
+        let f = Value::decode(FieldType::Float, &(-1.25f32).to_le_bytes(), ByteOrder::LittleEndian);
         assert_eq!(f.to_f64_vec(), Some(vec![-1.25]));
-        let l8 = Value::decode(
-            FieldType::Long8,
-            &(5u64 << 33).to_le_bytes(),
-            ByteOrder::LittleEndian,
-        );
+        let l8 = Value::decode(FieldType::Long8, &(5u64 << 33).to_le_bytes(), ByteOrder::LittleEndian);
         assert_eq!(l8.first_u64(), Some(5u64 << 33));
-        let sl8 = Value::decode(
-            FieldType::SLong8,
-            &(-7i64).to_be_bytes(),
-            ByteOrder::BigEndian,
-        );
+        let sl8 = Value::decode(FieldType::SLong8, &(-7i64).to_be_bytes(), ByteOrder::BigEndian);
         assert_eq!(sl8, Value::SLong8(vec![-7]));
         assert_eq!(sl8.to_u64_vec(), None, "negative values are not offsets");
         let sb = Value::decode(FieldType::SByte, &[0xfe], ByteOrder::BigEndian);

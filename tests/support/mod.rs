@@ -49,11 +49,10 @@ impl RangeServer {
         let root = root.as_ref().to_path_buf();
         let state = Arc::new(State::default());
         let (r, s) = (root.clone(), state.clone());
-        let app =
-            axum::Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap| {
-                let (r, s) = (r.clone(), s.clone());
-                async move { serve(&r, &s, method, uri, headers).await }
-            });
+        let app = axum::Router::new().fallback(move |method: Method, uri: Uri, headers: HeaderMap| {
+            let (r, s) = (r.clone(), s.clone());
+            async move { serve(&r, &s, method, uri, headers).await }
+        });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");
@@ -121,13 +120,7 @@ fn parse_range(v: &str, len: u64) -> Option<Result<(u64, u64), ()>> {
     }
 }
 
-async fn serve(
-    root: &Path,
-    state: &State,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response<Body> {
+async fn serve(root: &Path, state: &State, method: Method, uri: Uri, headers: HeaderMap) -> Response<Body> {
     let latency = *state.latency.lock().unwrap();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -146,13 +139,7 @@ async fn serve(
     resp
 }
 
-async fn answer(
-    root: &Path,
-    method: &Method,
-    path: &str,
-    headers: &HeaderMap,
-    logged: &mut Logged,
-) -> Response<Body> {
+async fn answer(root: &Path, method: &Method, path: &str, headers: &HeaderMap, logged: &mut Logged) -> Response<Body> {
     let status = |s: StatusCode| Response::builder().status(s).body(Body::empty()).unwrap();
     if path.starts_with("/forbidden/") {
         return status(StatusCode::FORBIDDEN);
@@ -191,10 +178,9 @@ async fn answer(
         Some(Ok((a, b))) => {
             logged.range = Some((a, b));
             (
-                builder.status(StatusCode::PARTIAL_CONTENT).header(
-                    header::CONTENT_RANGE,
-                    format!("bytes {}-{}/{len}", a, b - 1),
-                ),
+                builder
+                    .status(StatusCode::PARTIAL_CONTENT)
+                    .header(header::CONTENT_RANGE, format!("bytes {}-{}/{len}", a, b - 1)),
                 data[a as usize..b as usize].to_vec(),
             )
         }
@@ -229,17 +215,10 @@ pub fn fixtures() -> Vec<(String, serde_json::Value)> {
         for n in names {
             let text = std::fs::read_to_string(d.join(&n)).expect("read expected");
             let tif = n.trim_end_matches(".expected.json").to_string() + ".tif";
-            let rel = if sub.is_empty() {
-                tif
-            } else {
-                format!("{sub}/{tif}")
-            };
+            let rel = if sub.is_empty() { tif } else { format!("{sub}/{tif}") };
             out.push((rel, serde_json::from_str(&text).expect("expected json")));
         }
     }
-    assert!(
-        out.len() >= 40,
-        "fixtures missing: run fixtures/generate.sh"
-    );
+    assert!(out.len() >= 40, "fixtures missing: run fixtures/generate.sh");
     out
 }

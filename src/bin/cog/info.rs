@@ -40,9 +40,7 @@ pub async fn run(src: &str, options: Options, as_json: bool) -> Result<()> {
 
 async fn tile_bytes(cog: &CogReader, level: &Level) -> Result<TileBytes> {
     let counts = cog.block_byte_counts(level.image.ifd).await?;
-    let used = counts
-        .get(..level.image.block_count as usize)
-        .unwrap_or(&counts);
+    let used = counts.get(..level.image.block_count as usize).unwrap_or(&counts);
     let present: Vec<u64> = used.iter().copied().filter(|&c| c > 0).collect();
     Ok(TileBytes {
         min: present.iter().copied().min().unwrap_or(0),
@@ -68,13 +66,7 @@ fn nodata_json(v: Option<f64>) -> Json {
 
 fn value_json(v: &Value) -> Json {
     fn list<T: Into<Json> + Clone>(v: &[T]) -> Json {
-        Json::Array(
-            v.iter()
-                .take(MAX_JSON_VALUES)
-                .cloned()
-                .map(Into::into)
-                .collect(),
-        )
+        Json::Array(v.iter().take(MAX_JSON_VALUES).cloned().map(Into::into).collect())
     }
     match v {
         Value::Ascii(s) => json!(s),
@@ -88,18 +80,8 @@ fn value_json(v: &Value) -> Json {
         Value::SLong8(x) => list(x),
         Value::Float(x) => list(&x.iter().map(|&f| f64::from(f)).collect::<Vec<_>>()),
         Value::Double(x) => list(x),
-        Value::Rational(x) => Json::Array(
-            x.iter()
-                .take(MAX_JSON_VALUES)
-                .map(|&(n, d)| json!([n, d]))
-                .collect(),
-        ),
-        Value::SRational(x) => Json::Array(
-            x.iter()
-                .take(MAX_JSON_VALUES)
-                .map(|&(n, d)| json!([n, d]))
-                .collect(),
-        ),
+        Value::Rational(x) => Json::Array(x.iter().take(MAX_JSON_VALUES).map(|&(n, d)| json!([n, d])).collect()),
+        Value::SRational(x) => Json::Array(x.iter().take(MAX_JSON_VALUES).map(|&(n, d)| json!([n, d])).collect()),
     }
 }
 
@@ -196,14 +178,9 @@ fn to_json(cog: &CogReader, stats: &[TileBytes]) -> Json {
                 .collect()
         })
         .unwrap_or_default();
-    let ghost = cog.ghost_area().map(|g| {
-        Json::Object(
-            g.entries
-                .iter()
-                .map(|(k, v)| (k.clone(), json!(v)))
-                .collect(),
-        )
-    });
+    let ghost = cog
+        .ghost_area()
+        .map(|g| Json::Object(g.entries.iter().map(|(k, v)| (k.clone(), json!(v))).collect()));
     let total = cog.stats();
     let open = cog.open_stats();
     json!({
@@ -250,28 +227,17 @@ fn to_json(cog: &CogReader, stats: &[TileBytes]) -> Json {
 fn fmt_f(v: f64) -> String {
     let s = format!("{v:.10}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s.is_empty() || s == "-" {
-        "0".into()
-    } else {
-        s.into()
-    }
+    if s.is_empty() || s == "-" { "0".into() } else { s.into() }
 }
 
 fn print_text(cog: &CogReader, stats: &[TileBytes]) {
     let p = cog.profile();
     let yes = |b: bool| if b { "yes" } else { "no" };
-    let layout = cog
-        .ghost_area()
-        .and_then(|g| g.layout())
-        .unwrap_or("none declared");
+    let layout = cog.ghost_area().and_then(|g| g.layout()).unwrap_or("none declared");
     println!("File:          {}", cog.url());
     println!(
         "Format:        {} ({}-endian), layout {layout}",
-        if cog.tiff().header.bigtiff {
-            "BigTIFF"
-        } else {
-            "TIFF"
-        },
+        if cog.tiff().header.bigtiff { "BigTIFF" } else { "TIFF" },
         if cog.tiff().header.byte_order == async_cog::tiff::ByteOrder::BigEndian {
             "big"
         } else {
@@ -294,17 +260,11 @@ fn print_text(cog: &CogReader, stats: &[TileBytes]) {
         }
     );
     println!("    Dtype:         {}", p.dtype);
-    println!(
-        "    NoData:        {}",
-        p.nodata.map_or("none".into(), fmt_f)
-    );
+    println!("    NoData:        {}", p.nodata.map_or("none".into(), fmt_f));
     println!("    Tiled:         {}", yes(p.tiled));
     println!("    Block size:    {}x{}", p.blockxsize, p.blockysize);
     println!("    Interleave:    {}", p.interleave.name());
-    println!(
-        "    Mask:          {}",
-        p.mask.map_or("none (all valid)", |m| m.name())
-    );
+    println!("    Mask:          {}", p.mask.map_or("none (all valid)", |m| m.name()));
     println!(
         "    ColorMap:      {}",
         p.colormap
@@ -326,9 +286,7 @@ fn print_text(cog: &CogReader, stats: &[TileBytes]) {
     println!("Geo");
     println!(
         "    CRS:           {}",
-        p.crs
-            .as_ref()
-            .map_or("none".into(), |c| c.to_string_short())
+        p.crs.as_ref().map_or("none".into(), |c| c.to_string_short())
     );
     if p.georeferenced {
         println!(
@@ -336,11 +294,7 @@ fn print_text(cog: &CogReader, stats: &[TileBytes]) {
             fmt_f(p.transform.c),
             fmt_f(p.transform.f)
         );
-        println!(
-            "    Resolution:    ({}, {})",
-            fmt_f(p.res.0),
-            fmt_f(p.res.1)
-        );
+        println!("    Resolution:    ({}, {})", fmt_f(p.res.0), fmt_f(p.res.1));
         let b = p.bounds;
         println!(
             "    Bounds:        ({}, {}, {}, {})",
@@ -350,9 +304,7 @@ fn print_text(cog: &CogReader, stats: &[TileBytes]) {
             fmt_f(b.maxy)
         );
         if p.raster_type == async_cog::geo::RasterType::PixelIsPoint {
-            println!(
-                "    Raster type:   PixelIsPoint (origin shifted to the pixel corner, as GDAL does)"
-            );
+            println!("    Raster type:   PixelIsPoint (origin shifted to the pixel corner, as GDAL does)");
         }
     } else {
         println!(
@@ -378,9 +330,7 @@ fn print_text(cog: &CogReader, stats: &[TileBytes]) {
             format!("{}x{}", l.width(), l.height()),
             format!("{}x{}", l.image.block_width, l.image.block_height),
             compression_name(l.image.compression, l.image.lerc_parameters.as_deref()),
-            l.mask
-                .as_ref()
-                .map_or("-".into(), |m| format!("IFD {}", m.ifd)),
+            l.mask.as_ref().map_or("-".into(), |m| format!("IFD {}", m.ifd)),
             l.image.block_count,
             s.min,
             s.max,
