@@ -59,6 +59,10 @@ pub struct TilePlan {
     pub leader: u64,
     /// Bytes after each chunk to fetch and check (GDAL's block trailer).
     pub trailer: u64,
+    /// Rows of the tile inside the image (fewer in the last row of tiles).
+    pub valid_rows: usize,
+    /// Columns of the tile inside the image (fewer in the last column).
+    pub valid_cols: usize,
 }
 
 /// The offset and byte-count arrays of one IFD.
@@ -221,6 +225,8 @@ impl TilePlan {
         };
         let checked = ghost.filter(|g| !g.known_incompatible_edition() && img.strip_chop.is_none());
         Ok(TilePlan {
+            valid_rows: img.height.saturating_sub(y * img.block_height).min(img.block_height) as usize,
+            valid_cols: img.width.saturating_sub(x * img.block_width).min(img.block_width) as usize,
             chunks,
             mask,
             leader: checked.map_or(0, GhostArea::block_leader_size),
@@ -303,18 +309,18 @@ impl TilePlan {
         let chunk_samples = if img.planar_config == 2 { 1 } else { spp };
         // Each chunk decoded to (bh, bw, chunk_samples) native bytes.
         let mut decoded = Vec::with_capacity(self.chunks.len());
+        let row_bytes = bw * chunk_samples * dtype.size();
         for c in &self.chunks {
-            decoded.push(self.decode_chunk(
-                c,
-                img,
-                codec,
-                chunk_samples,
-                dtype,
-                buffers,
-                ctx.jpeg_tables.as_deref(),
-                &fill,
-                ctx,
-            )?);
+            let tables = ctx.jpeg_tables.as_deref();
+            let mut d = self.decode_chunk(c, img, codec, chunk_samples, dtype, buffers, tables, &fill, ctx)?;
+            // Like GDAL, rows below the image in the last row of tiles read as 0
+            // (the stored padding is whatever the encoder left there).
+            if c.range.is_some()
+                && let Some(pad) = d.get_mut(self.valid_rows * row_bytes..)
+            {
+                pad.fill(0);
+            }
+            decoded.push(d);
         }
         // (samples, rows, cols) native bytes.
         let size = dtype.size();
@@ -363,14 +369,20 @@ impl TilePlan {
                 broadcast(&invalid, count, bh, bw)
             }
             Some(MaskSource::Nodata) => {
+                // Like GDAL's nodata mask band, padding outside the image is invalid.
                 let nd = ctx.nodata.unwrap_or(f64::NAN);
-                let values = data.to_f64_vec();
-                let invalid = values
+                let (vr, vc) = (self.valid_rows, self.valid_cols);
+                let invalid = data
+                    .to_f64_vec()
                     .iter()
-                    .map(|&v| if nd.is_nan() { v.is_nan() } else { v == nd })
+                    .enumerate()
+                    .map(|(i, &v)| {
+                        let (r, c) = ((i / bw) % bh, i % bw);
+                        r >= vr || c >= vc || if nd.is_nan() { v.is_nan() } else { v == nd }
+                    })
                     .collect();
                 Array3::from_shape_vec((count, bh, bw), invalid)
-                    .unwrap_or_else(|_| Array3::from_elem((count, bh, bw), false))
+                    .unwrap_or_else(|_| Array3::from_elem((count, bh, bw), true))
             }
             Some(MaskSource::Alpha) => {
                 let a = ctx.alpha_band.unwrap_or(spp - 1);

@@ -321,38 +321,12 @@ fn lzw(data: &[u8], expected: usize) -> CodecResult<Vec<u8>> {
     Ok(out)
 }
 
-/// A writer that refuses more than `limit` bytes.
-struct Bounded {
-    buf: Vec<u8>,
-    limit: usize,
-}
-
-impl std::io::Write for Bounded {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        if self.buf.len() + b.len() > self.limit {
-            return Err(std::io::Error::other("decodes to more bytes than the chunk holds"));
-        }
-        self.buf.extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
+/// LZMA as libtiff writes it: an .xz stream, usually with a delta filter
+/// before LZMA2. A 64 MiB dictionary limit keeps a hostile header from
+/// reserving more.
 fn lzma(data: &[u8], expected: usize) -> CodecResult<Vec<u8>> {
-    let mut w = Bounded {
-        buf: Vec::with_capacity(expected),
-        limit: expected,
-    };
-    lzma_rs::xz_decompress(&mut std::io::BufReader::new(data), &mut w).map_err(|e| CodecError(format!("LZMA: {e}")))?;
-    if w.buf.len() != expected {
-        return err(format!(
-            "LZMA stream decoded to {} bytes, the chunk holds {expected}",
-            w.buf.len()
-        ));
-    }
-    Ok(w.buf)
+    let reader = lzma_rust2::XzReader::new_mem_limit(data, false, 64 * 1024);
+    read_exact(reader, expected, "LZMA")
 }
 
 #[cfg(test)]
