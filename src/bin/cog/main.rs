@@ -1,11 +1,13 @@
 //! `cog`: the command-line face of async-cog, for people.
 //!
 //! `cog info SRC [--json]` prints a COG's profile, georeferencing, IFDs,
-//! masks, GDAL's ghost area and what opening cost in requests. Options come
+//! masks, GDAL's ghost area and what opening cost in requests;
+//! `cog tile SRC X Y Z -o OUT.npy|OUT.png [--mask MASK.npy]` writes one tile. Options come
 //! from the environment (`INGESTED_BYTES_AT_OPEN`, `LOG_LEVEL`, ...; see
 //! README.md). Logs go to stderr through `tracing`.
 
 mod info;
+mod output;
 
 use std::process::ExitCode;
 
@@ -29,6 +31,23 @@ enum Command {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
+    },
+    /// Write tile (X, Y) of level Z (0 = full resolution) as .npy or .png.
+    Tile {
+        /// Local path, or file://, http(s)://, s3://, gs://, az:// URL.
+        src: String,
+        /// Tile column.
+        x: u64,
+        /// Tile row.
+        y: u64,
+        /// Level: 0 is full resolution, higher is coarser.
+        z: usize,
+        /// Output: OUT.npy (data in the file's type) or OUT.png (8-bit picture).
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+        /// Also write the mask (true = invalid) as a bool .npy.
+        #[arg(long)]
+        mask: Option<std::path::PathBuf>,
     },
 }
 
@@ -59,6 +78,29 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Info { src, json } => info::run(&src, options, json).await,
+            Command::Tile {
+                src,
+                x,
+                y,
+                z,
+                output,
+                mask,
+            } => {
+                let cog = async_cog::CogReader::open_with(&src, options).await?;
+                let tile = cog.get_tile(x, y, z).await?;
+                output::write(&tile, &output, mask.as_deref())?;
+                let (b, r, c) = tile.shape();
+                let s = cog.stats();
+                eprintln!(
+                    "wrote {} ({b}x{r}x{c} {}, {} invalid); {} GET, {} bytes",
+                    output.display(),
+                    tile.data.dtype(),
+                    tile.invalid_count(),
+                    s.requests,
+                    s.bytes
+                );
+                Ok(())
+            }
         }
     });
     match result {
