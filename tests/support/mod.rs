@@ -28,6 +28,10 @@ pub struct Logged {
     pub status: u16,
     /// Body bytes sent.
     pub bytes: u64,
+    /// When the request arrived.
+    pub started: std::time::Instant,
+    /// When the answer was ready.
+    pub finished: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -121,6 +125,7 @@ fn parse_range(v: &str, len: u64) -> Option<Result<(u64, u64), ()>> {
 }
 
 async fn serve(root: &Path, state: &State, method: Method, uri: Uri, headers: HeaderMap) -> Response<Body> {
+    let started = std::time::Instant::now();
     let latency = *state.latency.lock().unwrap();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -132,9 +137,12 @@ async fn serve(root: &Path, state: &State, method: Method, uri: Uri, headers: He
         range: None,
         status: 200,
         bytes: 0,
+        started,
+        finished: started,
     };
     let resp = answer(root, &method, &path, &headers, &mut logged).await;
     logged.status = resp.status().as_u16();
+    logged.finished = std::time::Instant::now();
     state.log.lock().unwrap().push(logged);
     resp
 }
