@@ -208,7 +208,7 @@ impl Profile {
             alpha_band,
             bands,
             metadata: gdal_md.dataset,
-            colormap: colormap(ifd0, img.bits_per_sample),
+            colormap: colormap(ifd0, img),
         })
     }
 }
@@ -230,11 +230,20 @@ fn alpha_index(samples: u16, extra: &[u16]) -> Option<usize> {
     extra.iter().position(|&e| e == 1 || e == 2).map(|p| first_extra + p)
 }
 
-/// ColorMap: 3 * 2^bits SHORTs, all reds, then greens, then blues.
-fn colormap(ifd: &Ifd, bits: u16) -> Option<Vec<[u16; 3]>> {
-    let v = ifd.value(Tag::ColorMap)?.to_u64_vec()?;
+/// ColorMap: 3 * 2^bits SHORTs, all reds, then greens, then blues. Like
+/// GDAL, a one-band 1-bit image without one gets black and white (white and
+/// black for MinIsWhite).
+fn colormap(ifd: &Ifd, image: &crate::tiff::ImageIfd) -> Option<Vec<[u16; 3]>> {
+    let Some(v) = ifd.value(Tag::ColorMap).and_then(|v| v.to_u64_vec()) else {
+        let bilevel = image.bits_per_sample == 1 && image.samples_per_pixel == 1;
+        return match (bilevel, image.photometric) {
+            (true, Some(0)) => Some(vec![[65535; 3], [0; 3]]),
+            (true, None | Some(1)) => Some(vec![[0; 3], [65535; 3]]),
+            _ => None,
+        };
+    };
     let n = 1usize
-        .checked_shl(u32::from(bits))
+        .checked_shl(u32::from(image.bits_per_sample))
         .filter(|&n| n.saturating_mul(3) <= v.len())?;
     let at = |i: usize| v.get(i).and_then(|&x| u16::try_from(x).ok()).unwrap_or(0);
     Some((0..n).map(|i| [at(i), at(n + i), at(2 * n + i)]).collect())
