@@ -181,3 +181,79 @@ fn failures_exit_non_zero_and_say_why() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a TIFF"));
 }
+
+#[test]
+fn tile_writes_gdal_equal_npy_mask_and_a_png() {
+    use sha2::{Digest, Sha256};
+    let dir = std::env::temp_dir().join(format!("async-cog-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let hex = |b: &[u8]| Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect::<String>();
+    // u8_sparse_nodata.tif tile (0, 0) is sparse (all nodata): every sample masked.
+    for (rel, x, y) in [
+        ("u16_deflate_pred2.tif", 1u64, 1u64),
+        ("u8_sparse_nodata.tif", 0, 0),
+        ("u8_mask_deflate.tif", 2, 3),
+    ] {
+        let tiles: Value = serde_json::from_str(
+            &std::fs::read_to_string(fixtures_dir().join(rel.replace(".tif", ".tiles.json"))).unwrap(),
+        )
+        .unwrap();
+        let gdal = tiles["levels"][0]["tiles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["x"] == x && t["y"] == y)
+            .unwrap()
+            .clone();
+        let (npy, mask, png) = (dir.join("t.npy"), dir.join("m.npy"), dir.join("t.png"));
+        let src = fixtures_dir().join(rel);
+        let out = cog()
+            .args(["tile", src.to_str().unwrap(), &x.to_string(), &y.to_string(), "0", "-o"])
+            .arg(&npy)
+            .arg("--mask")
+            .arg(&mask)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let data = async_cog::raster::npy::from_npy(&std::fs::read(&npy).unwrap()).unwrap();
+        assert_eq!(
+            hex(&data.to_le_bytes()),
+            gdal["data"].as_str().unwrap(),
+            "{rel}: data equals GDAL's"
+        );
+        let m = std::fs::read(&mask).unwrap();
+        assert!(String::from_utf8_lossy(&m[..64]).contains("'|b1'"));
+        let header_len = m.len() - data.to_le_bytes().len() / data.dtype().size();
+        assert_eq!(
+            hex(&m[header_len..]),
+            gdal["mask"].as_str().unwrap(),
+            "{rel}: mask equals GDAL's"
+        );
+        let out = cog()
+            .args(["tile", src.to_str().unwrap(), &x.to_string(), &y.to_string(), "0", "-o"])
+            .arg(&png)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let decoder = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(&png).unwrap()));
+        let info = decoder.read_info().unwrap().info().clone();
+        let (_, rows, cols) = data.shape();
+        assert_eq!((info.width as usize, info.height as usize), (cols, rows));
+    }
+    let out = cog()
+        .args([
+            "tile",
+            "fixtures/u8_mask_deflate.tif",
+            "9",
+            "9",
+            "0",
+            "-o",
+            "/tmp/x.npy",
+        ])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("outside"));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -6,7 +6,9 @@
 //! SOI. YCbCr data (PhotometricInterpretation 6, any subsampling) is
 //! converted to RGB, as GDAL does with `JPEGCOLORMODE=RGB`; RGB and
 //! grayscale JPEGs decode as they are. The decoder is told the tile size as
-//! its maximum, so a lying header cannot make it allocate more.
+//! its maximum, so a lying header cannot make it allocate more, and runs in
+//! strict mode: a truncated stream is an error, where libjpeg only warns and
+//! fills the rest with gray.
 
 use zune_core::colorspace::ColorSpace;
 use zune_core::options::DecoderOptions;
@@ -29,7 +31,7 @@ pub fn decode(data: &[u8], tables: Option<&[u8]>, spec: &ChunkSpec) -> CodecResu
     let options = DecoderOptions::default()
         .set_max_width(spec.width)
         .set_max_height(spec.height)
-        .set_strict_mode(false)
+        .set_strict_mode(true)
         .jpeg_set_out_colorspace(out_colorspace);
     let mut dec = JpegDecoder::new_with_options(zune_core::bytestream::ZCursor::new(&stream), options);
     dec.decode_headers()
