@@ -204,6 +204,63 @@ impl Error {
         self
     }
 
+    /// A copy of a shared error (errors from shared fetches arrive as
+    /// `Arc<Error>`). object_store's error is not clonable: it is carried
+    /// over as its message.
+    pub fn from_shared(e: &std::sync::Arc<Error>) -> Error {
+        match &**e {
+            Error::Format { location, message } => Error::Format {
+                location: location.clone(),
+                message: message.clone(),
+            },
+            Error::Unsupported { location, message } => Error::Unsupported {
+                location: location.clone(),
+                message: message.clone(),
+            },
+            Error::LimitExceeded {
+                location,
+                what,
+                value,
+                limit,
+            } => Error::LimitExceeded {
+                location: location.clone(),
+                what,
+                value: *value,
+                limit: *limit,
+            },
+            Error::NotFound { url } => Error::NotFound { url: url.clone() },
+            Error::PermissionDenied { url, message } => Error::PermissionDenied {
+                url: url.clone(),
+                message: message.clone(),
+            },
+            Error::Changed { url, expected } => Error::Changed {
+                url: url.clone(),
+                expected: expected.clone(),
+            },
+            Error::Io { url, range, source } => Error::Io {
+                url: url.clone(),
+                range: range.clone(),
+                source: object_store::Error::Generic {
+                    store: "async-cog",
+                    source: source.to_string().into(),
+                },
+            },
+            Error::InvalidSource { url, message } => Error::InvalidSource {
+                url: url.clone(),
+                message: message.clone(),
+            },
+            Error::InvalidRequest { message } => Error::InvalidRequest {
+                message: message.clone(),
+            },
+            Error::Internal(m) => Error::Internal(m.clone()),
+            Error::Config { key, value, message } => Error::Config {
+                key: key.clone(),
+                value: value.clone(),
+                message: message.clone(),
+            },
+        }
+    }
+
     /// The location of a format, unsupported or limit error.
     pub fn location(&self) -> Option<&Location> {
         match self {

@@ -19,8 +19,10 @@
 
 #![warn(missing_docs)]
 
+pub mod cache;
 pub mod codec;
 mod error;
+mod fetch;
 pub mod gdal_tags;
 pub mod geo;
 mod levels;
@@ -37,5 +39,5 @@ pub use levels::Level;
 pub use options::{Limits, Options};
 pub use profile::{BandInfo, Interleave, MaskSource, Profile};
 pub use raster::{ArrayData, DataType, MaskedArray, Sample};
-pub use reader::CogReader;
+pub use reader::{CogReader, ReadStats};
 pub use source::RequestStats;

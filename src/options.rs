@@ -51,7 +51,7 @@ impl Limits {
 }
 
 /// How a [`crate::CogReader`] fetches and caches.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Bytes fetched from offset 0 by the single GET that opens a file.
     pub ingested_bytes_at_open: u64,
@@ -72,6 +72,23 @@ pub struct Options {
     /// exponential backoff. object_store's own default (10 retries over up to
     /// 3 minutes) is far too patient for a tile server.
     pub max_retries: usize,
+    /// Largest gap, in bytes, between two byte ranges that are still merged
+    /// into one request (the gap is fetched and thrown away). `None` follows
+    /// `merge_consecutive_ranges`: touching ranges only, or no merging.
+    pub max_gap: Option<u64>,
+    /// Merged requests are not grown past this many bytes (a single block
+    /// larger than this is still one request).
+    pub max_request_bytes: u64,
+    /// Most requests in flight at once for one read.
+    pub max_concurrency: usize,
+    /// Byte budget of the block cache created for a reader, when
+    /// `enable_block_cache` is on and no shared cache is given.
+    pub block_cache_bytes: u64,
+    /// A cache shared between readers (overrides `block_cache_bytes`).
+    pub block_cache: Option<std::sync::Arc<crate::cache::BlockCache>>,
+    /// Value written where a boundless read falls outside the image, when
+    /// the file has no nodata (the nodata value wins when there is one).
+    pub fill_value: f64,
 }
 
 impl Default for Options {
@@ -85,6 +102,12 @@ impl Default for Options {
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(5),
             max_retries: 3,
+            max_gap: None,
+            max_request_bytes: 16 << 20,
+            max_concurrency: 16,
+            block_cache_bytes: 64 << 20,
+            block_cache: None,
+            fill_value: 0.0,
         }
     }
 }
@@ -130,6 +153,12 @@ impl Options {
                 "ASYNC_COG_TIMEOUT" => o.timeout = parse_seconds(k, v)?,
                 "ASYNC_COG_CONNECT_TIMEOUT" => o.connect_timeout = parse_seconds(k, v)?,
                 "ASYNC_COG_MAX_RETRIES" => o.max_retries = usize::try_from(parse_u64(k, v)?).unwrap_or(usize::MAX),
+                "ASYNC_COG_MAX_GAP" => o.max_gap = Some(parse_u64(k, v)?),
+                "ASYNC_COG_MAX_REQUEST_BYTES" => o.max_request_bytes = parse_u64(k, v)?.max(1),
+                "ASYNC_COG_MAX_CONCURRENCY" => {
+                    o.max_concurrency = usize::try_from(parse_u64(k, v)?).unwrap_or(usize::MAX).max(1)
+                }
+                "ASYNC_COG_BLOCK_CACHE_BYTES" => o.block_cache_bytes = parse_u64(k, v)?,
                 "ASYNC_COG_MAX_HEADER_BYTES" => o.limits.max_header_bytes = parse_u64(k, v)?,
                 "ASYNC_COG_MAX_IFDS" => o.limits.max_ifds = usize::try_from(parse_u64(k, v)?).unwrap_or(usize::MAX),
                 _ => {}
@@ -172,6 +201,53 @@ impl Options {
     pub fn with_max_retries(mut self, retries: usize) -> Self {
         self.max_retries = retries;
         self
+    }
+
+    /// Merges byte ranges whose gap is at most `gap` bytes.
+    pub fn with_max_gap(mut self, gap: u64) -> Self {
+        self.max_gap = Some(gap);
+        self
+    }
+
+    /// Caps the size of merged requests.
+    pub fn with_max_request_bytes(mut self, bytes: u64) -> Self {
+        self.max_request_bytes = bytes.max(1);
+        self
+    }
+
+    /// Bounds the requests in flight for one read.
+    pub fn with_max_concurrency(mut self, n: usize) -> Self {
+        self.max_concurrency = n.max(1);
+        self
+    }
+
+    /// Sets the byte budget of the reader's own block cache.
+    pub fn with_block_cache_bytes(mut self, bytes: u64) -> Self {
+        self.block_cache_bytes = bytes;
+        self
+    }
+
+    /// Shares `cache` between the readers opened with these options.
+    pub fn with_shared_block_cache(mut self, cache: std::sync::Arc<crate::cache::BlockCache>) -> Self {
+        self.block_cache = Some(cache);
+        self.enable_block_cache = true;
+        self
+    }
+
+    /// Sets the fill value of boundless reads for files without nodata.
+    pub fn with_fill_value(mut self, value: f64) -> Self {
+        self.fill_value = value;
+        self
+    }
+
+    /// The gap up to which ranges merge: `max_gap`, else 0 (touching) when
+    /// `merge_consecutive_ranges`, else no merging (`None`).
+    pub fn merge_gap(&self) -> Option<u64> {
+        match (self.max_gap, self.merge_consecutive_ranges) {
+            (Some(g), _) => Some(g),
+            (None, true) => Some(0),
+            (None, false) => None,
+        }
     }
 
     /// Replaces the limits.

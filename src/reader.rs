@@ -11,14 +11,18 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
 use object_store::ObjectStore;
 use object_store::path::Path;
 use tokio::sync::OnceCell;
 
+use crate::cache::BlockCache;
 use crate::error::{Error, Location, Result};
+use crate::fetch::Fetcher;
 use crate::levels::{Level, classify};
 use crate::options::Options;
 use crate::profile::Profile;
@@ -33,8 +37,27 @@ const MAX_OPEN_ROUNDS: usize = 64;
 
 type ArrayCell = Arc<OnceCell<Arc<Vec<u64>>>>;
 
+/// What a reader has cost so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadStats {
+    /// GET requests (opening included).
+    pub requests: u64,
+    /// Bytes received.
+    pub bytes: u64,
+    /// Block lookups served by the cache (a shared cache counts every reader's).
+    pub cache_hits: u64,
+    /// Block lookups the cache could not serve.
+    pub cache_misses: u64,
+    /// Wall time reads spent waiting for bytes (cache lookups included).
+    pub waiting: Duration,
+    /// CPU time spent decoding tiles, summed over threads.
+    pub decoding: Duration,
+}
+
 struct Inner {
-    source: ByteSource,
+    source: Arc<ByteSource>,
+    fetcher: Fetcher,
+    decode_nanos: AtomicU64,
     options: Options,
     tiff: TiffFile,
     levels: Vec<Level>,
@@ -127,9 +150,24 @@ impl CogReader {
         let profile = Profile::build(&tiff, &levels).map_err(tag)?;
         let open_stats = source.stats();
         tracing::debug!(%url, requests = open_stats.requests, bytes = open_stats.bytes, "opened");
+        let source = Arc::new(source);
+        let cache = match (&options.block_cache, options.enable_block_cache) {
+            (Some(shared), true) => Some(shared.clone()),
+            (None, true) => Some(Arc::new(BlockCache::new(options.block_cache_bytes))),
+            (_, false) => None,
+        };
+        let fetcher = Fetcher::new(
+            source.clone(),
+            cache,
+            options.merge_gap(),
+            options.max_request_bytes,
+            options.max_concurrency,
+        );
         Ok(Self {
             inner: Arc::new(Inner {
                 source,
+                fetcher,
+                decode_nanos: AtomicU64::new(0),
                 options,
                 tiff,
                 levels,
@@ -170,7 +208,16 @@ impl CogReader {
     /// and mask chunks are fetched concurrently; decoding runs on the
     /// blocking pool.
     pub async fn get_tile(&self, x: u64, y: u64, z: usize) -> Result<MaskedArray> {
-        let level = self.level(z)?.clone();
+        let mut tiles = self.get_tiles(&[(x, y)], z).await?;
+        tiles.pop().ok_or_else(|| Error::Internal("no tile decoded".into()))
+    }
+
+    /// Several tiles of level `z` at once: every chunk (image and mask) they
+    /// need is fetched in one batch of merged, concurrent requests through
+    /// the block cache, then the tiles decode in parallel on the blocking
+    /// pool. Returned in the order asked.
+    pub async fn get_tiles(&self, tiles: &[(u64, u64)], z: usize) -> Result<Vec<MaskedArray>> {
+        let level = Arc::new(self.level(z)?.clone());
         let mut arrays = vec![
             (level.image.ifd, level.image.offsets_tag()),
             (level.image.ifd, level.image.byte_counts_tag()),
@@ -185,29 +232,45 @@ impl CogReader {
             Some(m) => Some((self.block_offsets(m.ifd).await?, self.block_byte_counts(m.ifd).await?)),
             None => None,
         };
-        let plan = TilePlan::new(
-            &level,
-            x,
-            y,
-            BlockIndex {
-                offsets: &offsets,
-                counts: &counts,
-            },
-            mask_arrays.as_ref().map(|(o, c)| BlockIndex { offsets: o, counts: c }),
-            self.ghost_area(),
-            self.inner.source.size(),
-        )
-        .map_err(|e| e.with_source(self.url()))?;
-        let ranges = plan.fetch_ranges();
-        let fetched = self.inner.source.get_ranges(&ranges).await?;
-        let mut buffers = RangeBuffers::new();
-        for (r, b) in ranges.iter().zip(fetched) {
-            buffers.push(r.start, b);
-        }
-        let ctx = self.decode_context(&level);
-        tokio::task::spawn_blocking(move || plan.decode(&level, &buffers, &ctx))
+        let plans = tiles
+            .iter()
+            .map(|&(x, y)| {
+                TilePlan::new(
+                    &level,
+                    x,
+                    y,
+                    BlockIndex {
+                        offsets: &offsets,
+                        counts: &counts,
+                    },
+                    mask_arrays.as_ref().map(|(o, c)| BlockIndex { offsets: o, counts: c }),
+                    self.ghost_area(),
+                    self.inner.source.size(),
+                )
+                .map_err(|e| e.with_source(self.url()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let ranges: Vec<_> = plans.iter().flat_map(TilePlan::chunk_ranges).collect();
+        let buffers = Arc::new(self.inner.fetcher.fetch(&ranges).await?);
+        let ctx = Arc::new(self.decode_context(&level));
+        let decodes = plans.into_iter().map(|plan| {
+            let (level, buffers, ctx) = (level.clone(), buffers.clone(), ctx.clone());
+            let reader = self.clone();
+            tokio::task::spawn_blocking(move || {
+                let started = std::time::Instant::now();
+                let r = plan.decode(&level, &buffers, &ctx);
+                reader
+                    .inner
+                    .decode_nanos
+                    .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                r
+            })
+        });
+        futures::future::join_all(decodes)
             .await
-            .map_err(|e| Error::Internal(format!("tile decoding task failed: {e}")))?
+            .into_iter()
+            .map(|r| r.map_err(|e| Error::Internal(format!("tile decoding task failed: {e}")))?)
+            .collect()
     }
 
     fn decode_context(&self, level: &Level) -> DecodeContext {
@@ -258,9 +321,23 @@ impl CogReader {
         &self.inner.source
     }
 
-    /// Requests and bytes so far, opening included.
-    pub fn stats(&self) -> RequestStats {
-        self.inner.source.stats()
+    /// Requests, bytes, cache use and time so far, opening included.
+    pub fn stats(&self) -> ReadStats {
+        let io = self.inner.source.stats();
+        let cache = self.inner.fetcher.cache();
+        ReadStats {
+            requests: io.requests,
+            bytes: io.bytes,
+            cache_hits: cache.map_or(0, |c| c.hits()),
+            cache_misses: cache.map_or(0, |c| c.misses()),
+            waiting: Duration::from_nanos(self.inner.fetcher.wait_nanos()),
+            decoding: Duration::from_nanos(self.inner.decode_nanos.load(Ordering::Relaxed)),
+        }
+    }
+
+    /// The block cache in use (shared or the reader's own), if enabled.
+    pub fn block_cache(&self) -> Option<&Arc<BlockCache>> {
+        self.inner.fetcher.cache()
     }
 
     /// Requests and bytes opening took.

@@ -28,7 +28,7 @@ use crate::error::{Error, Location, Result};
 use crate::levels::Level;
 use crate::profile::MaskSource;
 use crate::raster::{ArrayData, DataType, MaskedArray};
-use crate::tiff::{ByteOrder, GhostArea, ImageIfd, RangeBuffers, Tag, merge_ranges};
+use crate::tiff::{ByteOrder, GhostArea, ImageIfd, RangeBuffers, Tag};
 
 /// Compressed chunks larger than this multiple of their decoded size (plus
 /// 1 MiB) are refused before fetching: a lying byte count must not make us
@@ -247,14 +247,12 @@ impl TilePlan {
     }
 
     /// The byte ranges to fetch: every non-sparse chunk with its leader and
-    /// trailer, touching ranges merged.
-    pub fn fetch_ranges(&self) -> Vec<Range<u64>> {
-        let ranges = self
-            .all_chunks()
+    /// trailer (merging them into requests is the fetcher's job).
+    pub fn chunk_ranges(&self) -> Vec<Range<u64>> {
+        self.all_chunks()
             .filter_map(|c| c.range.as_ref())
             .map(|r| self.with_framing(r))
-            .collect();
-        merge_ranges(ranges, 0)
+            .collect()
     }
 
     /// Checks GDAL's leader (byte count, u32 little-endian) and trailer (the

@@ -1,0 +1,103 @@
+//! The block cache: fetched block bytes, shared between readers.
+//!
+//! Entries are compressed block bytes keyed by (object, ETag/version, byte
+//! range), weighted by their length and bounded by a byte budget (moka's
+//! TinyLFU eviction). Keying by version means a replaced object never
+//! serves stale bytes. Concurrent loads of one key are merged into one:
+//! a hundred readers of one tile cause one request. One cache can serve many
+//! readers (`Options::with_shared_block_cache`).
+
+use std::ops::Range;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+
+use crate::error::Error;
+
+/// Identifies a block's bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct BlockKey {
+    /// The object (URL or path).
+    pub object: Arc<str>,
+    /// Its ETag or version at open ("" when the store gives none).
+    pub version: Arc<str>,
+    /// Start of the byte range.
+    pub start: u64,
+    /// End of the byte range (exclusive).
+    pub end: u64,
+}
+
+/// A byte-bounded cache of block bytes.
+pub struct BlockCache {
+    inner: moka::future::Cache<BlockKey, Bytes>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl std::fmt::Debug for BlockCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlockCache")
+            .field("bytes", &self.inner.weighted_size())
+            .field("entries", &self.inner.entry_count())
+            .finish()
+    }
+}
+
+impl BlockCache {
+    /// A cache holding at most `max_bytes` bytes of blocks.
+    pub fn new(max_bytes: u64) -> Self {
+        let inner = moka::future::Cache::builder()
+            .max_capacity(max_bytes)
+            .weigher(|_k: &BlockKey, v: &Bytes| u32::try_from(v.len()).unwrap_or(u32::MAX))
+            .build();
+        Self {
+            inner,
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    /// The key of `range` of `object` at `version`.
+    pub fn key(object: &Arc<str>, version: &Arc<str>, range: &Range<u64>) -> BlockKey {
+        BlockKey {
+            object: object.clone(),
+            version: version.clone(),
+            start: range.start,
+            end: range.end,
+        }
+    }
+
+    /// The cached bytes, counting a hit or a miss.
+    pub async fn get(&self, key: &BlockKey) -> Option<Bytes> {
+        let v = self.inner.get(key).await;
+        let counter = if v.is_some() { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
+        v
+    }
+
+    /// The cached bytes, or `load`'s; concurrent calls for one key run
+    /// `load` once and share its result (errors included).
+    pub async fn get_or_load<F>(&self, key: BlockKey, load: F) -> Result<Bytes, Arc<Error>>
+    where
+        F: std::future::Future<Output = Result<Bytes, Arc<Error>>>,
+    {
+        self.inner.try_get_with(key, load).await.map_err(|e| (*e).clone())
+    }
+
+    /// Bytes held (after pending evictions are applied).
+    pub async fn weighted_size(&self) -> u64 {
+        self.inner.run_pending_tasks().await;
+        self.inner.weighted_size()
+    }
+
+    /// Lookups that found bytes.
+    pub fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
+    }
+
+    /// Lookups that did not.
+    pub fn misses(&self) -> u64 {
+        self.misses.load(Ordering::Relaxed)
+    }
+}
