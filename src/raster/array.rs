@@ -19,6 +19,9 @@ pub trait Sample: Copy + PartialEq + Default + Send + Sync + 'static {
     fn from_ne(bytes: &[u8]) -> Self;
     /// The value as f64 (for comparisons with nodata, and display).
     fn to_f64(self) -> f64;
+    /// From f64: rounded to nearest and saturated for integers (NaN is 0),
+    /// as GDAL converts resampled values.
+    fn from_f64(v: f64) -> Self;
 }
 
 macro_rules! array_data {
@@ -33,6 +36,12 @@ macro_rules! array_data {
         }
 
         $(
+            impl From<Array3<$t>> for ArrayData {
+                fn from(a: Array3<$t>) -> Self {
+                    ArrayData::$variant(a)
+                }
+            }
+
             impl Sample for $t {
                 const DTYPE: DataType = DataType::$dt;
                 fn view(data: &ArrayData) -> Option<&Array3<Self>> {
@@ -49,6 +58,9 @@ macro_rules! array_data {
                 }
                 fn to_f64(self) -> f64 {
                     self as f64
+                }
+                fn from_f64(v: f64) -> Self {
+                    if Self::DTYPE.is_float() { v as $t } else { v.round() as $t }
                 }
             }
         )*

@@ -1,0 +1,619 @@
+//! Window and bounds reads: `read`, `read_with`, `read_window`, `point`,
+//! `preview`.
+//!
+//! A read names an area (map bounds, or a pixel window at a level) and an
+//! output shape. Following GDAL's RasterIO:
+//!
+//! * **Level.** When the output is smaller than the window, the level read
+//!   is the most reduced overview whose factor stays below the requested
+//!   reduction times the oversampling threshold (1.2 for nearest, 1.0
+//!   otherwise); the requested reduction is that of the less reduced axis.
+//!   An explicit level overrides.
+//! * **Window at that level.** The full-resolution window, in floating
+//!   point, divided by the level's factor on each axis.
+//! * **Nearest.** Output pixel `i` takes source pixel
+//!   `floor((i + 0.5) * size / out + offset + 1e-10)`: the pixel that holds
+//!   the output pixel's centre (GDAL's rule, epsilon included).
+//! * **Other resampling.** See [`crate::resample`].
+//!
+//! Only the tiles the sampled pixels fall in are fetched (all in one batch
+//! of merged requests through the block cache), decoded in parallel on the
+//! blocking pool, and pasted straight into the output. Samples outside the
+//! image are filled with nodata (else `Options::fill_value`) and masked; a
+//! window entirely outside the image is an error unless the read is
+//! boundless.
+
+use std::collections::HashMap;
+
+use ndarray::Array3;
+
+use crate::error::{Error, Location, Result};
+use crate::geo::{Affine, Bounds};
+use crate::raster::{ArrayData, DataType, MaskedArray, Sample};
+use crate::reader::CogReader;
+use crate::resample::{Resampling, resample_band, taps};
+
+/// Calls `$go!(T)` for the Rust type of `$dtype`.
+macro_rules! dispatch {
+    ($dtype:expr, $go:ident) => {
+        match $dtype {
+            DataType::UInt8 => $go!(u8),
+            DataType::Int8 => $go!(i8),
+            DataType::UInt16 => $go!(u16),
+            DataType::Int16 => $go!(i16),
+            DataType::UInt32 => $go!(u32),
+            DataType::Int32 => $go!(i32),
+            DataType::UInt64 => $go!(u64),
+            DataType::Int64 => $go!(i64),
+            DataType::Float32 => $go!(f32),
+            DataType::Float64 => $go!(f64),
+        }
+    };
+}
+
+/// A window in pixels of one level (fractional offsets and sizes allowed).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Window {
+    /// First column (may be negative or fractional).
+    pub col_off: f64,
+    /// First row.
+    pub row_off: f64,
+    /// Columns.
+    pub width: f64,
+    /// Rows.
+    pub height: f64,
+}
+
+impl Window {
+    /// A whole-pixel window.
+    pub fn new(col_off: i64, row_off: i64, width: u64, height: u64) -> Window {
+        Window {
+            col_off: col_off as f64,
+            row_off: row_off as f64,
+            width: width as f64,
+            height: height as f64,
+        }
+    }
+}
+
+/// What to read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Area {
+    /// Map bounds in the file's CRS.
+    Bounds(Bounds),
+    /// A pixel window of the level given by `ReadRequest::level` (default 0).
+    Window(Window),
+}
+
+/// A read, with every option (see the module docs).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadRequest {
+    /// Bounds or a pixel window.
+    pub area: Area,
+    /// Output (rows, cols); default: the window's size at the level read.
+    pub shape: Option<(usize, usize)>,
+    /// 1-based bands to return; default: all data bands.
+    pub bands: Option<Vec<usize>>,
+    /// Resampling method.
+    pub resampling: Resampling,
+    /// Level to read (overrides the overview choice for bounds; the window's
+    /// level for windows).
+    pub level: Option<usize>,
+    /// Allow an area entirely outside the image (all filled and masked).
+    pub boundless: bool,
+}
+
+impl ReadRequest {
+    /// Reads `bounds` with nearest resampling at the natural size.
+    pub fn bounds(bounds: Bounds) -> Self {
+        Self {
+            area: Area::Bounds(bounds),
+            shape: None,
+            bands: None,
+            resampling: Resampling::Nearest,
+            level: None,
+            boundless: false,
+        }
+    }
+
+    /// Reads `window` of level `level`.
+    pub fn window(window: Window, level: usize) -> Self {
+        Self {
+            area: Area::Window(window),
+            level: Some(level),
+            ..Self::bounds(Bounds {
+                minx: 0.0,
+                miny: 0.0,
+                maxx: 0.0,
+                maxy: 0.0,
+            })
+        }
+    }
+
+    /// Sets the output (rows, cols).
+    pub fn shape(mut self, rows: usize, cols: usize) -> Self {
+        self.shape = Some((rows, cols));
+        self
+    }
+
+    /// Sets the resampling.
+    pub fn resampling(mut self, r: Resampling) -> Self {
+        self.resampling = r;
+        self
+    }
+
+    /// Sets the 1-based bands.
+    pub fn bands(mut self, bands: Vec<usize>) -> Self {
+        self.bands = Some(bands);
+        self
+    }
+
+    /// Forces the level.
+    pub fn level(mut self, z: usize) -> Self {
+        self.level = Some(z);
+        self
+    }
+
+    /// Allows areas outside the image.
+    pub fn boundless(mut self, yes: bool) -> Self {
+        self.boundless = yes;
+        self
+    }
+}
+
+/// A read's result: the masked array, where it lies, and the level read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Raster {
+    /// (bands, rows, cols), mask true = invalid.
+    pub array: MaskedArray,
+    /// Transform of the output pixels.
+    pub transform: Affine,
+    /// Extent of the output.
+    pub bounds: Bounds,
+    /// The level the pixels came from.
+    pub level: usize,
+}
+
+/// GDAL's overview choice. `sizes` are the levels' (width, height), full
+/// resolution first; `win` is the full-resolution window size and `out` the
+/// output (cols, rows).
+pub fn choose_level(sizes: &[(u64, u64)], win: (f64, f64), out: (usize, usize), r: Resampling) -> usize {
+    let Some(&(fw, fh)) = sizes.first() else { return 0 };
+    // GDAL works on the integer window size.
+    let (ww, wh) = (win.0.floor().max(1.0), win.1.floor().max(1.0));
+    let (bw, bh) = (out.0.max(1) as f64, out.1.max(1) as f64);
+    if !(bw < ww || bh < wh) {
+        return 0;
+    }
+    let desired = if ww / bw < wh / bh || out.1 == 1 {
+        ww / bw
+    } else {
+        wh / bh
+    };
+    let threshold = r.oversampling_threshold();
+    let (mut best, mut best_factor) = (0, 0.0);
+    for (z, &(w, h)) in sizes.iter().enumerate().skip(1) {
+        let factor = (fw as f64 / w.max(1) as f64).min(fh as f64 / h.max(1) as f64);
+        if factor >= desired * threshold || factor <= best_factor {
+            continue;
+        }
+        best = z;
+        best_factor = factor;
+    }
+    best
+}
+
+/// Source indices (unclamped) of `out` nearest samples over a window
+/// starting at `off` of `size` pixels.
+pub fn nearest_indices(out: usize, off: f64, size: f64) -> Vec<i64> {
+    let inc = size / out.max(1) as f64;
+    (0..out)
+        .map(|i| ((i as f64 + 0.5) * inc + off + 1e-10).floor() as i64)
+        .collect()
+}
+
+impl CogReader {
+    /// Reads `bounds` (in the file's CRS) into `shape` (rows, cols) with
+    /// nearest resampling at the level GDAL would choose.
+    pub async fn read(&self, bounds: Bounds, shape: (usize, usize)) -> Result<Raster> {
+        self.read_with(ReadRequest::bounds(bounds).shape(shape.0, shape.1))
+            .await
+    }
+
+    /// Reads pixel `window` of level `level` at its own size.
+    pub async fn read_window(&self, window: Window, level: usize) -> Result<MaskedArray> {
+        Ok(self.read_with(ReadRequest::window(window, level)).await?.array)
+    }
+
+    /// Values of every band at map coordinate (x, y), shape (bands, 1, 1).
+    pub async fn point(&self, x: f64, y: f64) -> Result<MaskedArray> {
+        let t = self.profile().transform;
+        let det = t.a * t.e - t.b * t.d;
+        if det == 0.0 {
+            return Err(Error::InvalidRequest {
+                message: "the transform cannot be inverted".into(),
+            });
+        }
+        let (dx, dy) = (x - t.c, y - t.f);
+        let col = ((t.e * dx - t.b * dy) / det).floor();
+        let row = ((-t.d * dx + t.a * dy) / det).floor();
+        let p = self.profile();
+        if col < 0.0 || row < 0.0 || col >= p.width as f64 || row >= p.height as f64 {
+            return Err(Error::InvalidRequest {
+                message: format!(
+                    "({x}, {y}) is outside the image (pixel {col}, {row} of {}x{})",
+                    p.width, p.height
+                ),
+            });
+        }
+        self.read_window(
+            Window {
+                col_off: col,
+                row_off: row,
+                width: 1.0,
+                height: 1.0,
+            },
+            0,
+        )
+        .await
+    }
+
+    /// The whole image at the coarsest level that is at least `max_size`
+    /// pixels on its long side (full resolution if none is).
+    pub async fn preview(&self, max_size: u64) -> Result<Raster> {
+        let z = self
+            .levels()
+            .iter()
+            .rposition(|l| l.width().max(l.height()) >= max_size)
+            .unwrap_or(0);
+        let l = self.level(z)?;
+        self.read_with(ReadRequest::window(Window::new(0, 0, l.width(), l.height()), z))
+            .await
+    }
+
+    /// The general read (see [`ReadRequest`] and the module docs).
+    pub async fn read_with(&self, req: ReadRequest) -> Result<Raster> {
+        let p = self.profile();
+        let sizes: Vec<(u64, u64)> = self.levels().iter().map(|l| (l.width(), l.height())).collect();
+        let (fw, fh) = (p.width as f64, p.height as f64);
+        // The window in full-resolution pixels.
+        let full = match &req.area {
+            Area::Bounds(b) => bounds_window(&p.transform, b)?,
+            Area::Window(w) => {
+                let z = req.level.unwrap_or(0);
+                let (lw, lh) = sizes
+                    .get(z)
+                    .copied()
+                    .ok_or_else(|| self.level(z).err().unwrap_or(Error::Internal("level".into())))?;
+                let (fx, fy) = (fw / lw as f64, fh / lh as f64);
+                Window {
+                    col_off: w.col_off * fx,
+                    row_off: w.row_off * fy,
+                    width: w.width * fx,
+                    height: w.height * fy,
+                }
+            }
+        };
+        if !(full.width > 0.0 && full.height > 0.0) {
+            return Err(Error::InvalidRequest {
+                message: format!("empty area: {full:?}"),
+            });
+        }
+        let outside = full.col_off >= fw
+            || full.row_off >= fh
+            || full.col_off + full.width <= 0.0
+            || full.row_off + full.height <= 0.0;
+        if outside && !req.boundless {
+            return Err(Error::InvalidRequest {
+                message: format!(
+                    "the area lies entirely outside the {}x{} image (ask for a boundless read)",
+                    p.width, p.height
+                ),
+            });
+        }
+        let z = match (&req.area, req.level) {
+            (_, Some(z)) => z,
+            (Area::Bounds(_), None) => {
+                let (rows, cols) = req
+                    .shape
+                    .unwrap_or((full.height.round() as usize, full.width.round() as usize));
+                choose_level(&sizes, (full.width, full.height), (cols, rows), req.resampling)
+            }
+            (Area::Window(_), None) => 0,
+        };
+        let level = self.level(z)?.clone();
+        let (lw, lh) = (level.width() as f64, level.height() as f64);
+        let (fx, fy) = (fw / lw, fh / lh);
+        let win = Window {
+            col_off: full.col_off / fx,
+            row_off: full.row_off / fy,
+            width: full.width / fx,
+            height: full.height / fy,
+        };
+        let (rows, cols) = req.shape.unwrap_or((
+            win.height.round().max(1.0) as usize,
+            win.width.round().max(1.0) as usize,
+        ));
+        if rows == 0 || cols == 0 {
+            return Err(Error::InvalidRequest {
+                message: "the output shape has no pixels".into(),
+            });
+        }
+        let count = p.count;
+        let bands: Vec<usize> = match &req.bands {
+            Some(b) => {
+                if let Some(bad) = b.iter().find(|&&i| i == 0 || i > count) {
+                    return Err(Error::InvalidRequest {
+                        message: format!("band {bad} does not exist: bands are 1..={count}"),
+                    });
+                }
+                b.iter().map(|i| i - 1).collect()
+            }
+            None => (0..count).collect(),
+        };
+        let fill = p.nodata.unwrap_or(self.options().fill_value);
+        let array = match req.resampling {
+            Resampling::Nearest => {
+                let xs = nearest_indices(cols, win.col_off, win.width);
+                let ys = nearest_indices(rows, win.row_off, win.height);
+                self.sample_nearest(z, &xs, &ys, &bands, fill).await?
+            }
+            r => self.sample_kernel(z, r, &win, (rows, cols), &bands, fill).await?,
+        };
+        let level_t = scale(&p.transform, fx, fy);
+        let transform = Affine {
+            a: level_t.a * win.width / cols as f64,
+            b: level_t.b * win.height / rows as f64,
+            c: level_t.c + level_t.a * win.col_off + level_t.b * win.row_off,
+            d: level_t.d * win.width / cols as f64,
+            e: level_t.e * win.height / rows as f64,
+            f: level_t.f + level_t.d * win.col_off + level_t.e * win.row_off,
+        };
+        Ok(Raster {
+            bounds: transform.bounds(cols as u64, rows as u64),
+            transform,
+            array,
+            level: z,
+        })
+    }
+
+    /// Fetches the tiles holding the given source pixels of level `z`.
+    async fn tiles_for(&self, z: usize, cols: &[i64], rows: &[i64]) -> Result<HashMap<(u64, u64), MaskedArray>> {
+        let level = self.level(z)?;
+        let (bw, bh) = (level.image.block_width as i64, level.image.block_height as i64);
+        let (w, h) = (level.width() as i64, level.height() as i64);
+        let mut txs: Vec<u64> = cols
+            .iter()
+            .filter(|&&x| x >= 0 && x < w)
+            .map(|&x| (x / bw) as u64)
+            .collect();
+        let mut tys: Vec<u64> = rows
+            .iter()
+            .filter(|&&y| y >= 0 && y < h)
+            .map(|&y| (y / bh) as u64)
+            .collect();
+        txs.sort_unstable();
+        txs.dedup();
+        tys.sort_unstable();
+        tys.dedup();
+        let keys: Vec<(u64, u64)> = tys.iter().flat_map(|&y| txs.iter().map(move |&x| (x, y))).collect();
+        let tiles = self.get_tiles(&keys, z).await?;
+        Ok(keys.into_iter().zip(tiles).collect())
+    }
+
+    async fn sample_nearest(
+        &self,
+        z: usize,
+        xs: &[i64],
+        ys: &[i64],
+        bands: &[usize],
+        fill: f64,
+    ) -> Result<MaskedArray> {
+        let level = self.level(z)?;
+        let geom = Geometry {
+            bw: level.image.block_width as i64,
+            bh: level.image.block_height as i64,
+            w: level.width() as i64,
+            h: level.height() as i64,
+        };
+        let tiles = self.tiles_for(z, xs, ys).await?;
+        let dtype = self.profile().dtype;
+        macro_rules! go {
+            ($t:ty) => {{
+                let (data, mask) = paste_nearest::<$t>(&tiles, &geom, xs, ys, bands, <$t>::from_f64(fill));
+                (ArrayData::from(data), mask)
+            }};
+        }
+        let (data, mask) = dispatch!(dtype, go);
+        Ok(MaskedArray { data, mask })
+    }
+
+    async fn sample_kernel(
+        &self,
+        z: usize,
+        r: Resampling,
+        win: &Window,
+        (rows, cols): (usize, usize),
+        bands: &[usize],
+        fill: f64,
+    ) -> Result<MaskedArray> {
+        let level = self.level(z)?;
+        let (w, h) = (level.width() as i64, level.height() as i64);
+        // Source span holding every tap: the window plus the kernel's reach.
+        let reach = |ratio: f64| 2.0 * ratio.max(1.0) + 2.0;
+        let (rx, ry) = (win.width / cols as f64, win.height / rows as f64);
+        let x0 = ((win.col_off - reach(rx)).floor() as i64).clamp(0, w);
+        let x1 = ((win.col_off + win.width + reach(rx)).ceil() as i64).clamp(x0, w);
+        let y0 = ((win.row_off - reach(ry)).floor() as i64).clamp(0, h);
+        let y1 = ((win.row_off + win.height + reach(ry)).ceil() as i64).clamp(y0, h);
+        let (sw, sh) = ((x1 - x0) as usize, (y1 - y0) as usize);
+        let src_cols: Vec<i64> = (x0..x1).collect();
+        let src_rows: Vec<i64> = (y0..y1).collect();
+        let dtype = self.profile().dtype;
+        let mut data_out = Vec::with_capacity(bands.len() * rows * cols);
+        let mut mask_out = Vec::with_capacity(bands.len() * rows * cols);
+        if sw == 0 || sh == 0 {
+            data_out.resize(bands.len() * rows * cols, fill);
+            mask_out.resize(bands.len() * rows * cols, true);
+        } else {
+            // The source span as f64 with validity, then the kernel.
+            let src = self.sample_nearest(z, &src_cols, &src_rows, bands, fill).await?;
+            let values = src.data.to_f64_vec();
+            let xt = taps(r, cols, sw, win.col_off - x0 as f64, rx);
+            let yt = taps(r, rows, sh, win.row_off - y0 as f64, ry);
+            let plane = sw * sh;
+            let valid: Vec<bool> = src.mask.iter().map(|m| !m).collect();
+            for b in 0..bands.len() {
+                let (v, ok) = resample_band(
+                    &values[b * plane..(b + 1) * plane],
+                    &valid[b * plane..(b + 1) * plane],
+                    sw,
+                    &xt,
+                    &yt,
+                );
+                for (i, (val, good)) in v.into_iter().zip(ok).enumerate() {
+                    // Outputs centred outside the image stay invalid.
+                    let (oc, or) = ((i % cols) as f64 + 0.5, (i / cols) as f64 + 0.5);
+                    let cx = win.col_off + oc * rx;
+                    let cy = win.row_off + or * ry;
+                    let inside = cx >= 0.0 && cy >= 0.0 && cx < w as f64 && cy < h as f64;
+                    let good = good && inside;
+                    data_out.push(if good { val } else { fill });
+                    mask_out.push(!good);
+                }
+            }
+        }
+        let shape = (bands.len(), rows, cols);
+        macro_rules! go {
+            ($t:ty) => {{
+                let v: Vec<$t> = data_out.iter().map(|&x| <$t>::from_f64(x)).collect();
+                ArrayData::from(Array3::from_shape_vec(shape, v).map_err(|e| Error::Internal(e.to_string()))?)
+            }};
+        }
+        let data = dispatch!(dtype, go);
+        let mask = Array3::from_shape_vec(shape, mask_out).map_err(|e| Error::Internal(e.to_string()))?;
+        Ok(MaskedArray { data, mask })
+    }
+}
+
+/// Block and level sizes of the level sampled.
+struct Geometry {
+    bw: i64,
+    bh: i64,
+    w: i64,
+    h: i64,
+}
+
+/// Pastes nearest samples from decoded tiles into a new array.
+fn paste_nearest<T: Sample>(
+    tiles: &HashMap<(u64, u64), MaskedArray>,
+    g: &Geometry,
+    xs: &[i64],
+    ys: &[i64],
+    bands: &[usize],
+    fill: T,
+) -> (Array3<T>, Array3<bool>) {
+    let (rows, cols) = (ys.len(), xs.len());
+    let mut data = Array3::from_elem((bands.len(), rows, cols), fill);
+    let mut mask = Array3::from_elem((bands.len(), rows, cols), true);
+    let col_pos: Vec<Option<(u64, usize)>> = xs
+        .iter()
+        .map(|&x| (x >= 0 && x < g.w).then(|| ((x / g.bw) as u64, (x % g.bw) as usize)))
+        .collect();
+    for (r, &y) in ys.iter().enumerate() {
+        if y < 0 || y >= g.h {
+            continue;
+        }
+        let (ty, iy) = ((y / g.bh) as u64, (y % g.bh) as usize);
+        for (c, pos) in col_pos.iter().enumerate() {
+            let Some((tx, ix)) = *pos else { continue };
+            let Some(tile) = tiles.get(&(tx, ty)) else { continue };
+            let Some(arr) = T::view(&tile.data) else { continue };
+            for (o, &b) in bands.iter().enumerate() {
+                if let (Some(&v), Some(&m)) = (arr.get([b, iy, ix]), tile.mask.get([b, iy, ix])) {
+                    data[[o, r, c]] = v;
+                    mask[[o, r, c]] = m;
+                }
+            }
+        }
+    }
+    (data, mask)
+}
+
+/// The full-resolution pixel window of `b` (the transform must be north-up
+/// or otherwise free of rotation).
+fn bounds_window(t: &Affine, b: &Bounds) -> Result<Window> {
+    if !t.is_rectilinear() {
+        return Err(Error::unsupported(
+            Location::new(),
+            "bounds reads of rotated images (use a pixel window)",
+        ));
+    }
+    if !(b.maxx > b.minx && b.maxy > b.miny) {
+        return Err(Error::InvalidRequest {
+            message: format!("empty bounds {b:?}"),
+        });
+    }
+    let (c0, c1) = ((b.minx - t.c) / t.a, (b.maxx - t.c) / t.a);
+    let (r0, r1) = ((b.maxy - t.f) / t.e, (b.miny - t.f) / t.e);
+    Ok(Window {
+        col_off: c0.min(c1),
+        row_off: r0.min(r1),
+        width: (c1 - c0).abs(),
+        height: (r1 - r0).abs(),
+    })
+}
+
+/// The transform of a level whose pixels are `fx` x `fy` full-resolution pixels.
+fn scale(t: &Affine, fx: f64, fy: f64) -> Affine {
+    Affine {
+        a: t.a * fx,
+        b: t.b * fy,
+        c: t.c,
+        d: t.d * fx,
+        e: t.e * fy,
+        f: t.f,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn level_choice_follows_gdal_thresholds() {
+        let sizes = [(1000, 1000), (500, 500), (250, 250), (125, 125)];
+        // Same size: full resolution.
+        assert_eq!(
+            choose_level(&sizes, (1000.0, 1000.0), (1000, 1000), Resampling::Nearest),
+            0
+        );
+        // 1.9x reduction: factor 2 is within 1.9 * 1.2 for nearest, not within 1.01 otherwise.
+        assert_eq!(
+            choose_level(&sizes, (1000.0, 1000.0), (526, 526), Resampling::Nearest),
+            1
+        );
+        assert_eq!(
+            choose_level(&sizes, (1000.0, 1000.0), (526, 526), Resampling::Bilinear),
+            0
+        );
+        // 4x: factor 4 is not < 4 * 1.01? it is (4 < 4.04): level 2.
+        assert_eq!(
+            choose_level(&sizes, (1000.0, 1000.0), (250, 250), Resampling::Average),
+            2
+        );
+        // The less reduced axis decides.
+        assert_eq!(
+            choose_level(&sizes, (1000.0, 1000.0), (100, 500), Resampling::Nearest),
+            1
+        );
+    }
+
+    #[test]
+    fn nearest_indices_take_the_pixel_holding_the_centre() {
+        assert_eq!(nearest_indices(4, 0.0, 4.0), [0, 1, 2, 3]);
+        assert_eq!(nearest_indices(2, 0.0, 4.0), [1, 3]);
+        assert_eq!(nearest_indices(3, 10.5, 3.0), [11, 12, 13]);
+        assert_eq!(nearest_indices(2, -2.0, 4.0), [-1, 1], "outside stays outside");
+    }
+}
