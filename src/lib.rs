@@ -37,6 +37,7 @@ pub mod tiff;
 mod tile;
 
 pub use error::{Error, Location, Result};
+pub use geo::{Affine, Bounds};
 pub use levels::Level;
 pub use options::{Limits, Options};
 pub use profile::{BandInfo, Interleave, MaskSource, Profile};

@@ -1,0 +1,161 @@
+//! Window and bounds reads equal GDAL's RasterIO (rasterio 1.4.4 / GDAL
+//! 3.10.3, fixtures/generate_reads.py): nearest bit for bit, data and mask;
+//! bilinear, cubic and average within 1 on 8-bit data where both sides are
+//! valid (the measured differences are printed).
+
+mod support;
+
+use std::io::Read;
+
+use async_cog::{Area, Bounds, CogReader, Options, ReadRequest, Resampling, Window};
+use bytes::Bytes;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use support::fixtures_dir;
+
+fn sha(b: &[u8]) -> String {
+    Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn gz_npy(path: std::path::PathBuf) -> Vec<f64> {
+    let gz = std::fs::read(path).unwrap();
+    let mut npy = Vec::new();
+    flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut npy).unwrap();
+    async_cog::raster::npy::from_npy(&npy).unwrap().to_f64_vec()
+}
+
+fn request(c: &Value) -> ReadRequest {
+    let f = |v: &Value| v.as_f64().unwrap();
+    let r: Resampling = c["resampling"].as_str().unwrap().parse().unwrap();
+    let req = if c["kind"] == "window" {
+        let w = &c["window"];
+        ReadRequest::window(
+            Window {
+                col_off: f(&w[0]),
+                row_off: f(&w[1]),
+                width: f(&w[2]),
+                height: f(&w[3]),
+            },
+            c["level"].as_u64().unwrap() as usize,
+        )
+    } else {
+        let b = &c["bounds"];
+        ReadRequest::bounds(Bounds {
+            minx: f(&b[0]),
+            miny: f(&b[1]),
+            maxx: f(&b[2]),
+            maxy: f(&b[3]),
+        })
+        .shape(
+            c["shape"][0].as_u64().unwrap() as usize,
+            c["shape"][1].as_u64().unwrap() as usize,
+        )
+    };
+    req.resampling(r).boundless(c["boundless"].as_bool().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_match_gdal() {
+    let mut failures = Vec::new();
+    let mut report = Vec::new();
+    let mut n = 0;
+    let mut names: Vec<String> = std::fs::read_dir(fixtures_dir())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".reads.json"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 10, "read expectations missing: run fixtures/generate.sh");
+    for name in names {
+        let tif = name.replace(".reads.json", ".tif");
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(fixtures_dir().join(&name)).unwrap()).unwrap();
+        let bytes = Bytes::from(std::fs::read(fixtures_dir().join(&tif)).unwrap());
+        let cog = CogReader::from_bytes(bytes, Options::default()).await.unwrap();
+        for (i, c) in doc["cases"].as_array().unwrap().iter().enumerate() {
+            n += 1;
+            let req = request(c);
+            let label = format!(
+                "{tif} case {i} ({} {} {})",
+                c["kind"],
+                c["resampling"],
+                if let Area::Window(w) = &req.area {
+                    format!("{w:?} z{}", c["level"])
+                } else {
+                    format!("shape {}", c["shape"])
+                }
+            );
+            let got = match cog.read_with(req).await {
+                Ok(r) => r,
+                Err(e) => {
+                    failures.push(format!("{label}: {e}"));
+                    continue;
+                }
+            };
+            let (b, r, cc) = got.array.shape();
+            if vec![b, r, cc]
+                != c["out_shape"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_u64().unwrap() as usize)
+                    .collect::<Vec<_>>()
+            {
+                failures.push(format!(
+                    "{label}: shape {:?}, GDAL {}",
+                    got.array.shape(),
+                    c["out_shape"]
+                ));
+                continue;
+            }
+            let mask: Vec<u8> = got.array.mask.iter().map(|&m| u8::from(m)).collect();
+            if c["resampling"] == "nearest" {
+                if sha(&got.array.data.to_le_bytes()) != c["data"].as_str().unwrap() {
+                    failures.push(format!("{label}: data differs (level read {})", got.level));
+                }
+                if sha(&mask) != c["mask"].as_str().unwrap() {
+                    failures.push(format!(
+                        "{label}: mask differs: {} invalid, GDAL {}",
+                        got.array.invalid_count(),
+                        c["invalid"]
+                    ));
+                }
+            } else {
+                let stem = c["arrays"].as_str().unwrap();
+                let dir = fixtures_dir().join(tif.replace(".tif", ".reads"));
+                let gdal = gz_npy(dir.join(format!("{stem}.npy.gz")));
+                let gmask = gz_npy(dir.join(format!("{stem}.mask.npy.gz")));
+                let ours = got.array.data.to_f64_vec();
+                let (mut max, mut sum, mut k, mut mask_diff) = (0f64, 0f64, 0usize, 0usize);
+                for j in 0..ours.len() {
+                    let (om, gm) = (mask[j] == 1, gmask[j] != 0.0);
+                    if om != gm {
+                        mask_diff += 1;
+                    }
+                    if !om && !gm {
+                        let d = (ours[j] - gdal[j]).abs();
+                        max = max.max(d);
+                        sum += d;
+                        k += 1;
+                    }
+                }
+                report.push(format!(
+                    "{label}: level {} max |diff| {max}, mean {:.4}, mask differs at {mask_diff} of {}",
+                    got.level,
+                    sum / k.max(1) as f64,
+                    ours.len()
+                ));
+                if max > 1.0 {
+                    failures.push(format!("{label}: max |diff| {max} > 1"));
+                }
+            }
+        }
+    }
+    println!("{n} read cases\n{}", report.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} problems:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
