@@ -1,0 +1,177 @@
+//! What reads cost at the HTTP server: merged contiguous tiles, all in
+//! flight together; nothing for a repeat with the cache on; one request
+//! for 100 concurrent readers of a tile; a cache that keeps its budget.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_cog::cache::BlockCache;
+use async_cog::{CogReader, Options, ReadRequest, Window};
+use support::{Logged, RangeServer, fixtures_dir};
+
+const BIG: &str = "u8_big_header.tif";
+
+/// u8_big_header.tif, with every level's block arrays already loaded, so
+/// that the log shows only tile requests.
+async fn open_big(server: &RangeServer, options: Options) -> CogReader {
+    let cog = CogReader::open_with(&server.url(BIG), options).await.unwrap();
+    let arrays: Vec<(usize, u16)> = cog
+        .levels()
+        .iter()
+        .flat_map(|l| {
+            [
+                (l.image.ifd, l.image.offsets_tag()),
+                (l.image.ifd, l.image.byte_counts_tag()),
+            ]
+        })
+        .collect();
+    cog.load_tag_arrays(&arrays).await.unwrap();
+    server.clear();
+    cog
+}
+
+/// Bytes of level-0 tiles (x0..x1, y0..y1) with GDAL's 4-byte leader and trailer.
+async fn tile_bytes(cog: &CogReader, xs: std::ops::Range<u64>, ys: std::ops::Range<u64>) -> u64 {
+    let counts = cog.block_byte_counts(0).await.unwrap();
+    let across = cog.levels()[0].image.blocks_across();
+    ys.flat_map(|y| xs.clone().map(move |x| (y * across + x) as usize))
+        .map(|i| counts[i] + 8)
+        .sum()
+}
+
+fn overlapping(log: &[Logged]) -> bool {
+    let first_end = log.iter().map(|l| l.finished).min().unwrap();
+    log.iter().all(|l| l.started < first_end)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_of_contiguous_tiles_cost_one_get_each_all_in_flight() {
+    let server = RangeServer::start(fixtures_dir()).await;
+    let cog = open_big(&server, Options::default()).await;
+    server.set_latency(Duration::from_millis(100));
+    // Tiles x 2..7, y 3..6 of 128-pixel tiles: 3 rows of 5 contiguous tiles.
+    let w = Window::new(2 * 128 + 10, 3 * 128 + 5, 5 * 128 - 20, 3 * 128 - 10);
+    let a = cog.read_window(w, 0).await.unwrap();
+    assert_eq!(a.shape(), (1, 374, 620));
+    let log = server.log();
+    assert!(log.len() <= 3, "3 rows of tiles took {} GETs: {log:?}", log.len());
+    assert!(
+        overlapping(&log),
+        "the row requests were not in flight together: {log:?}"
+    );
+    let fetched: u64 = log.iter().map(|l| l.bytes).sum();
+    let needed = tile_bytes(&cog, 2..7, 3..6).await;
+    assert!(
+        fetched as f64 <= needed as f64 * 1.05,
+        "fetched {fetched} bytes for {needed} bytes of tiles"
+    );
+    // The same read again: the cache answers.
+    server.clear();
+    let b = cog.read_window(w, 0).await.unwrap();
+    assert_eq!(a, b);
+    assert_eq!(server.log().len(), 0, "a repeated read costs no request");
+    assert!(cog.stats().cache_hits >= 15);
+}
+
+#[tokio::test]
+async fn without_the_cache_a_repeat_fetches_again() {
+    let server = RangeServer::start(fixtures_dir()).await;
+    let cog = open_big(&server, Options::default().with_block_cache(false)).await;
+    let w = Window::new(0, 0, 256, 128);
+    cog.read_window(w, 0).await.unwrap();
+    let first = server.log().len();
+    cog.read_window(w, 0).await.unwrap();
+    assert_eq!(server.log().len(), 2 * first);
+    assert_eq!(first, 1, "two touching tiles, one request");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_concurrent_readers_of_one_tile_cost_one_get() {
+    let server = RangeServer::start(fixtures_dir()).await;
+    let cog = open_big(&server, Options::default()).await;
+    server.set_latency(Duration::from_millis(50));
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let cog = cog.clone();
+            tokio::spawn(async move { cog.get_tile(7, 9, 0).await.map(|t| t.shape()) })
+        })
+        .collect();
+    for t in tasks {
+        assert_eq!(t.await.unwrap().unwrap(), (1, 128, 128));
+    }
+    assert_eq!(server.log().len(), 1, "{:?}", server.log());
+}
+
+#[tokio::test]
+async fn gaps_merging_and_concurrency_follow_the_options() {
+    let server = RangeServer::start(fixtures_dir()).await;
+    let w = Window::new(0, 0, 3 * 128, 2 * 128); // 2 rows of 3 tiles
+    // No merging: one request per tile.
+    let cog = open_big(&server, Options::default().with_merge_consecutive_ranges(false)).await;
+    cog.read_window(w, 0).await.unwrap();
+    assert_eq!(server.log().len(), 6);
+    // A gap as large as a row of the file: both rows in one request.
+    let cog = open_big(&server, Options::default().with_max_gap(1 << 20)).await;
+    cog.read_window(w, 0).await.unwrap();
+    assert_eq!(server.log().len(), 1);
+    // One request in flight at a time.
+    let cog = open_big(&server, Options::default().with_max_concurrency(1)).await;
+    server.set_latency(Duration::from_millis(30));
+    cog.read_window(w, 0).await.unwrap();
+    let mut log = server.log();
+    assert_eq!(log.len(), 2);
+    log.sort_by_key(|l| l.started);
+    assert!(
+        log[0].finished <= log[1].started,
+        "requests overlapped with max_concurrency 1"
+    );
+}
+
+#[tokio::test]
+async fn the_cache_keeps_its_byte_budget_and_is_shared() {
+    let server = RangeServer::start(fixtures_dir()).await;
+    let cache = Arc::new(BlockCache::new(20_000));
+    let a = open_big(&server, Options::default().with_shared_block_cache(cache.clone())).await;
+    a.read_window(Window::new(0, 0, 1280, 640), 0).await.unwrap(); // 50 tiles of ~900 bytes
+    let held = cache.weighted_size().await;
+    assert!(held <= 20_000, "cache holds {held} bytes over its 20000 budget");
+    assert!(held > 0);
+    // Another reader of the same object shares it: a read of cached tiles is free.
+    let b = CogReader::open_with(
+        &server.url(BIG),
+        Options::default().with_shared_block_cache(cache.clone()),
+    )
+    .await
+    .unwrap();
+    a.get_tile(0, 0, 3).await.unwrap();
+    server.clear();
+    b.load_tag_arrays(&[(3, 324), (3, 325)]).await.unwrap();
+    server.clear();
+    b.get_tile(0, 0, 3).await.unwrap();
+    assert_eq!(
+        server.log().len(),
+        0,
+        "the second reader found the tile in the shared cache"
+    );
+}
+
+#[tokio::test]
+async fn bounds_reads_choose_overviews_and_carry_their_transform() {
+    let server = RangeServer::start(fixtures_dir()).await;
+    let cog = open_big(&server, Options::default()).await;
+    let p = cog.profile().clone();
+    // The whole image into 300x300: a 20x reduction reads level 4 (factor 16).
+    let r = cog.read(p.bounds, (300, 300)).await.unwrap();
+    assert_eq!(r.level, 4);
+    assert_eq!(r.bounds, p.bounds);
+    assert!((r.transform.a - p.transform.a * 20.0).abs() < 1e-9);
+    // Only level-4 tiles were fetched: 3x3 of them.
+    assert!(server.log().len() <= 3, "{:?}", server.log());
+    let explicit = cog
+        .read_with(ReadRequest::bounds(p.bounds).shape(300, 300).level(5))
+        .await
+        .unwrap();
+    assert_eq!(explicit.level, 5);
+}
