@@ -42,7 +42,7 @@ pub use levels::Level;
 pub use options::{Limits, Options};
 pub use profile::{BandInfo, Interleave, MaskSource, Profile};
 pub use raster::{ArrayData, DataType, MaskedArray, Sample};
-pub use read::{Area, Raster, ReadRequest, Window, choose_level};
+pub use read::{Area, Progress, Raster, ReadRequest, Window, choose_level};
 pub use reader::{CogReader, ReadStats};
 pub use resample::Resampling;
 pub use source::RequestStats;

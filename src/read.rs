@@ -85,8 +85,18 @@ pub enum Area {
     Window(Window),
 }
 
+/// Called as tiles finish decoding: (tiles done, tiles in the read).
+#[derive(Clone)]
+pub struct Progress(pub std::sync::Arc<dyn Fn(u64, u64) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress")
+    }
+}
+
 /// A read, with every option (see the module docs).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct ReadRequest {
     /// Bounds or a pixel window.
     pub area: Area,
@@ -101,6 +111,8 @@ pub struct ReadRequest {
     pub level: Option<usize>,
     /// Allow an area entirely outside the image (all filled and masked).
     pub boundless: bool,
+    /// Told as tiles decode (for progress bars).
+    pub progress: Option<Progress>,
 }
 
 impl ReadRequest {
@@ -113,6 +125,7 @@ impl ReadRequest {
             resampling: Resampling::Nearest,
             level: None,
             boundless: false,
+            progress: None,
         }
     }
 
@@ -151,6 +164,12 @@ impl ReadRequest {
     /// Forces the level.
     pub fn level(mut self, z: usize) -> Self {
         self.level = Some(z);
+        self
+    }
+
+    /// Reports decoding progress to `f(done, total)`.
+    pub fn progress(mut self, f: impl Fn(u64, u64) + Send + Sync + 'static) -> Self {
+        self.progress = Some(Progress(std::sync::Arc::new(f)));
         self
     }
 
@@ -356,9 +375,13 @@ impl CogReader {
             Resampling::Nearest => {
                 let xs = nearest_indices(cols, win.col_off, win.width);
                 let ys = nearest_indices(rows, win.row_off, win.height);
-                self.sample_nearest(z, &xs, &ys, &bands, fill).await?
+                self.sample_nearest(z, &xs, &ys, &bands, fill, req.progress.as_ref())
+                    .await?
             }
-            r => self.sample_kernel(z, r, &win, (rows, cols), &bands, fill).await?,
+            r => {
+                self.sample_kernel(z, r, &win, (rows, cols), &bands, fill, req.progress.as_ref())
+                    .await?
+            }
         };
         let level_t = scale(&p.transform, fx, fy);
         let transform = Affine {
@@ -378,7 +401,13 @@ impl CogReader {
     }
 
     /// Fetches the tiles holding the given source pixels of level `z`.
-    async fn tiles_for(&self, z: usize, cols: &[i64], rows: &[i64]) -> Result<HashMap<(u64, u64), MaskedArray>> {
+    async fn tiles_for(
+        &self,
+        z: usize,
+        cols: &[i64],
+        rows: &[i64],
+        progress: Option<&Progress>,
+    ) -> Result<HashMap<(u64, u64), MaskedArray>> {
         let level = self.level(z)?;
         let (bw, bh) = (level.image.block_width as i64, level.image.block_height as i64);
         let (w, h) = (level.width() as i64, level.height() as i64);
@@ -397,7 +426,9 @@ impl CogReader {
         tys.sort_unstable();
         tys.dedup();
         let keys: Vec<(u64, u64)> = tys.iter().flat_map(|&y| txs.iter().map(move |&x| (x, y))).collect();
-        let tiles = self.get_tiles(&keys, z).await?;
+        let tiles = self
+            .get_tiles_reporting(&keys, z, progress.map(|p| p.0.clone()))
+            .await?;
         Ok(keys.into_iter().zip(tiles).collect())
     }
 
@@ -408,6 +439,7 @@ impl CogReader {
         ys: &[i64],
         bands: &[usize],
         fill: f64,
+        progress: Option<&Progress>,
     ) -> Result<MaskedArray> {
         let level = self.level(z)?;
         let geom = Geometry {
@@ -416,7 +448,7 @@ impl CogReader {
             w: level.width() as i64,
             h: level.height() as i64,
         };
-        let tiles = self.tiles_for(z, xs, ys).await?;
+        let tiles = self.tiles_for(z, xs, ys, progress).await?;
         let dtype = self.profile().dtype;
         macro_rules! go {
             ($t:ty) => {{
@@ -436,6 +468,7 @@ impl CogReader {
         (rows, cols): (usize, usize),
         bands: &[usize],
         fill: f64,
+        progress: Option<&Progress>,
     ) -> Result<MaskedArray> {
         let level = self.level(z)?;
         let (w, h) = (level.width() as i64, level.height() as i64);
@@ -457,7 +490,9 @@ impl CogReader {
             mask_out.resize(bands.len() * rows * cols, true);
         } else {
             // The source span as f64 with validity, then the kernel.
-            let src = self.sample_nearest(z, &src_cols, &src_rows, bands, fill).await?;
+            let src = self
+                .sample_nearest(z, &src_cols, &src_rows, bands, fill, progress)
+                .await?;
             let values = src.data.to_f64_vec();
             let xt = taps(r, cols, sw, win.col_off - x0 as f64, rx);
             let yt = taps(r, rows, sh, win.row_off - y0 as f64, ry);

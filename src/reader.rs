@@ -217,6 +217,16 @@ impl CogReader {
     /// the block cache, then the tiles decode in parallel on the blocking
     /// pool. Returned in the order asked.
     pub async fn get_tiles(&self, tiles: &[(u64, u64)], z: usize) -> Result<Vec<MaskedArray>> {
+        self.get_tiles_reporting(tiles, z, None).await
+    }
+
+    /// [`CogReader::get_tiles`], telling `progress(done, total)` as tiles decode.
+    pub(crate) async fn get_tiles_reporting(
+        &self,
+        tiles: &[(u64, u64)],
+        z: usize,
+        progress: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
+    ) -> Result<Vec<MaskedArray>> {
         let level = Arc::new(self.level(z)?.clone());
         let mut arrays = vec![
             (level.image.ifd, level.image.offsets_tag()),
@@ -253,9 +263,11 @@ impl CogReader {
         let ranges: Vec<_> = plans.iter().flat_map(TilePlan::chunk_ranges).collect();
         let buffers = Arc::new(self.inner.fetcher.fetch(&ranges).await?);
         let ctx = Arc::new(self.decode_context(&level));
+        let total = plans.len() as u64;
+        let done = Arc::new(AtomicU64::new(0));
         let decodes = plans.into_iter().map(|plan| {
             let (level, buffers, ctx) = (level.clone(), buffers.clone(), ctx.clone());
-            let reader = self.clone();
+            let (reader, done, progress) = (self.clone(), done.clone(), progress.clone());
             tokio::task::spawn_blocking(move || {
                 let started = std::time::Instant::now();
                 let r = plan.decode(&level, &buffers, &ctx);
@@ -263,6 +275,9 @@ impl CogReader {
                     .inner
                     .decode_nanos
                     .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                if let Some(p) = progress {
+                    p(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+                }
                 r
             })
         });

@@ -257,3 +257,39 @@ fn tile_writes_gdal_equal_npy_mask_and_a_png() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("outside"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn read_writes_what_gdal_reads() {
+    use sha2::{Digest, Sha256};
+    let hex = |b: &[u8]| Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect::<String>();
+    let dir = std::env::temp_dir().join(format!("async-cog-read-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures_dir().join("u8_lzw_pred2_rgb.reads.json")).unwrap()).unwrap();
+    let src = fixtures_dir().join("u8_lzw_pred2_rgb.tif");
+    let mut checked = 0;
+    for c in doc["cases"].as_array().unwrap().iter().filter(|c| c["resampling"] == "nearest") {
+        let join = |v: &Value| v.as_array().unwrap().iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",");
+        let npy = dir.join("r.npy");
+        let mut cmd = cog();
+        cmd.args(["read", src.to_str().unwrap(), "-o"]).arg(&npy);
+        if c["kind"] == "window" {
+            cmd.args(["--window", &join(&c["window"]), "--level", &c["level"].to_string()]);
+        } else {
+            cmd.args(["--bounds", &join(&c["bounds"]), "--shape", &join(&c["shape"])]);
+        }
+        if c["boundless"] == true {
+            cmd.arg("--boundless");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{c}: {}", String::from_utf8_lossy(&out.stderr));
+        let data = async_cog::raster::npy::from_npy(&std::fs::read(&npy).unwrap()).unwrap();
+        assert_eq!(hex(&data.to_le_bytes()), c["data"].as_str().unwrap(), "{c}");
+        checked += 1;
+    }
+    assert!(checked >= 10);
+    let out = cog().args(["read", src.to_str().unwrap(), "--window", "5000,5000,10,10", "-o", "/tmp/x.npy"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("outside"));
+    std::fs::remove_dir_all(&dir).ok();
+}

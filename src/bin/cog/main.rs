@@ -2,12 +2,14 @@
 //!
 //! `cog info SRC [--json]` prints a COG's profile, georeferencing, IFDs,
 //! masks, GDAL's ghost area and what opening cost in requests;
-//! `cog tile SRC X Y Z -o OUT.npy|OUT.png [--mask MASK.npy]` writes one tile. Options come
+//! `cog tile SRC X Y Z -o OUT.npy|OUT.png [--mask MASK.npy]` writes one tile;
+//! `cog read SRC (--bounds .. --shape .. | --window ..) -o OUT` reads an area. Options come
 //! from the environment (`INGESTED_BYTES_AT_OPEN`, `LOG_LEVEL`, ...; see
 //! README.md). Logs go to stderr through `tracing`.
 
 mod info;
 mod output;
+mod read;
 
 use std::process::ExitCode;
 
@@ -49,6 +51,41 @@ enum Command {
         #[arg(long)]
         mask: Option<std::path::PathBuf>,
     },
+    /// Read bounds (resampled to --shape) or a pixel window, as .npy or .png.
+    Read {
+        /// Local path, or file://, http(s)://, s3://, gs://, az:// URL.
+        src: String,
+        /// MINX,MINY,MAXX,MAXY in the file's CRS.
+        #[arg(long, allow_hyphen_values = true)]
+        bounds: Option<String>,
+        /// ROWS,COLS of the output (default: the area's size at the level read).
+        #[arg(long)]
+        shape: Option<String>,
+        /// COL,ROW,WIDTH,HEIGHT in pixels of --level.
+        #[arg(long, allow_hyphen_values = true)]
+        window: Option<String>,
+        /// Level: the window's, or forced for --bounds (0 = full resolution).
+        #[arg(long)]
+        level: Option<usize>,
+        /// nearest, bilinear, cubic or average.
+        #[arg(long, default_value = "nearest")]
+        resampling: String,
+        /// 1-based bands, e.g. 1,2,3 (default: all).
+        #[arg(long)]
+        bands: Option<String>,
+        /// Allow areas outside the image (filled and masked).
+        #[arg(long)]
+        boundless: bool,
+        /// Output: OUT.npy or OUT.png.
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+        /// Also write the mask (true = invalid) as a bool .npy.
+        #[arg(long)]
+        mask: Option<std::path::PathBuf>,
+        /// Print requests, bytes, cache use and time.
+        #[arg(long)]
+        stats: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -78,6 +115,34 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Info { src, json } => info::run(&src, options, json).await,
+            Command::Read {
+                src,
+                bounds,
+                shape,
+                window,
+                level,
+                resampling,
+                bands,
+                boundless,
+                output,
+                mask,
+                stats,
+            } => {
+                let args = read::ReadArgs {
+                    src,
+                    bounds,
+                    shape,
+                    window,
+                    level,
+                    resampling,
+                    bands,
+                    boundless,
+                    output,
+                    mask,
+                    stats,
+                };
+                read::run(args, options).await
+            }
             Command::Tile {
                 src,
                 x,
