@@ -371,17 +371,19 @@ impl CogReader {
             None => (0..count).collect(),
         };
         let fill = p.nodata.unwrap_or(self.options().fill_value);
+        let sampling = Sampling {
+            z,
+            bands: &bands,
+            fill,
+            progress: req.progress.as_ref(),
+        };
         let array = match req.resampling {
             Resampling::Nearest => {
                 let xs = nearest_indices(cols, win.col_off, win.width);
                 let ys = nearest_indices(rows, win.row_off, win.height);
-                self.sample_nearest(z, &xs, &ys, &bands, fill, req.progress.as_ref())
-                    .await?
+                self.sample_nearest(&sampling, &xs, &ys).await?
             }
-            r => {
-                self.sample_kernel(z, r, &win, (rows, cols), &bands, fill, req.progress.as_ref())
-                    .await?
-            }
+            r => self.sample_kernel(&sampling, r, &win, (rows, cols)).await?,
         };
         let level_t = scale(&p.transform, fx, fy);
         let transform = Affine {
@@ -432,15 +434,8 @@ impl CogReader {
         Ok(keys.into_iter().zip(tiles).collect())
     }
 
-    async fn sample_nearest(
-        &self,
-        z: usize,
-        xs: &[i64],
-        ys: &[i64],
-        bands: &[usize],
-        fill: f64,
-        progress: Option<&Progress>,
-    ) -> Result<MaskedArray> {
+    async fn sample_nearest(&self, s: &Sampling<'_>, xs: &[i64], ys: &[i64]) -> Result<MaskedArray> {
+        let (z, bands, fill, progress) = (s.z, s.bands, s.fill, s.progress);
         let level = self.level(z)?;
         let geom = Geometry {
             bw: level.image.block_width as i64,
@@ -462,14 +457,12 @@ impl CogReader {
 
     async fn sample_kernel(
         &self,
-        z: usize,
+        s: &Sampling<'_>,
         r: Resampling,
         win: &Window,
         (rows, cols): (usize, usize),
-        bands: &[usize],
-        fill: f64,
-        progress: Option<&Progress>,
     ) -> Result<MaskedArray> {
+        let (z, bands, fill) = (s.z, s.bands, s.fill);
         let level = self.level(z)?;
         let (w, h) = (level.width() as i64, level.height() as i64);
         // Source span holding every tap: the window plus the kernel's reach.
@@ -490,9 +483,7 @@ impl CogReader {
             mask_out.resize(bands.len() * rows * cols, true);
         } else {
             // The source span as f64 with validity, then the kernel.
-            let src = self
-                .sample_nearest(z, &src_cols, &src_rows, bands, fill, progress)
-                .await?;
+            let src = self.sample_nearest(s, &src_cols, &src_rows).await?;
             let values = src.data.to_f64_vec();
             let xt = taps(r, cols, sw, win.col_off - x0 as f64, rx);
             let yt = taps(r, rows, sh, win.row_off - y0 as f64, ry);
@@ -529,6 +520,14 @@ impl CogReader {
         let mask = Array3::from_shape_vec(shape, mask_out).map_err(|e| Error::Internal(e.to_string()))?;
         Ok(MaskedArray { data, mask })
     }
+}
+
+/// What both samplers need: the level, the bands, the fill value, progress.
+struct Sampling<'a> {
+    z: usize,
+    bands: &'a [usize],
+    fill: f64,
+    progress: Option<&'a Progress>,
 }
 
 /// Block and level sizes of the level sampled.

@@ -265,11 +265,24 @@ fn read_writes_what_gdal_reads() {
     let dir = std::env::temp_dir().join(format!("async-cog-read-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let doc: Value =
-        serde_json::from_str(&std::fs::read_to_string(fixtures_dir().join("u8_lzw_pred2_rgb.reads.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(fixtures_dir().join("u8_lzw_pred2_rgb.reads.json")).unwrap())
+            .unwrap();
     let src = fixtures_dir().join("u8_lzw_pred2_rgb.tif");
     let mut checked = 0;
-    for c in doc["cases"].as_array().unwrap().iter().filter(|c| c["resampling"] == "nearest") {
-        let join = |v: &Value| v.as_array().unwrap().iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",");
+    for c in doc["cases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["resampling"] == "nearest")
+    {
+        let join = |v: &Value| {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
         let npy = dir.join("r.npy");
         let mut cmd = cog();
         cmd.args(["read", src.to_str().unwrap(), "-o"]).arg(&npy);
@@ -288,7 +301,17 @@ fn read_writes_what_gdal_reads() {
         checked += 1;
     }
     assert!(checked >= 10);
-    let out = cog().args(["read", src.to_str().unwrap(), "--window", "5000,5000,10,10", "-o", "/tmp/x.npy"]).output().unwrap();
+    let out = cog()
+        .args([
+            "read",
+            src.to_str().unwrap(),
+            "--window",
+            "5000,5000,10,10",
+            "-o",
+            "/tmp/x.npy",
+        ])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("outside"));
     std::fs::remove_dir_all(&dir).ok();
