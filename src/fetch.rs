@@ -74,6 +74,8 @@ pub struct Fetcher {
     gap: Option<u64>,
     cap: u64,
     concurrency: usize,
+    /// Bounds requests in flight across every concurrent fetch of this reader.
+    permits: tokio::sync::Semaphore,
     inflight: Mutex<HashMap<(u64, u64), SharedFetch>>,
     wait_nanos: AtomicU64,
 }
@@ -97,6 +99,7 @@ impl Fetcher {
             gap,
             cap,
             concurrency: concurrency.max(1),
+            permits: tokio::sync::Semaphore::new(concurrency.max(1)),
             inflight: Mutex::new(HashMap::new()),
             wait_nanos: AtomicU64::new(0),
         }
@@ -142,6 +145,11 @@ impl Fetcher {
     }
 
     async fn fetch_request(&self, req: Request) -> Result<Vec<(u64, Bytes)>> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?;
         let shared = self.shared(req.range.clone());
         let mut out = Vec::with_capacity(req.chunks.len());
         for c in &req.chunks {

@@ -23,7 +23,7 @@
 //! window entirely outside the image is an error unless the read is
 //! boundless.
 
-use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use ndarray::Array3;
 
@@ -402,14 +402,8 @@ impl CogReader {
         })
     }
 
-    /// Fetches the tiles holding the given source pixels of level `z`.
-    async fn tiles_for(
-        &self,
-        z: usize,
-        cols: &[i64],
-        rows: &[i64],
-        progress: Option<&Progress>,
-    ) -> Result<HashMap<(u64, u64), MaskedArray>> {
+    /// The tiles of level `z` holding the given source pixels.
+    fn tile_keys(&self, z: usize, cols: &[i64], rows: &[i64]) -> Result<Vec<(u64, u64)>> {
         let level = self.level(z)?;
         let (bw, bh) = (level.image.block_width as i64, level.image.block_height as i64);
         let (w, h) = (level.width() as i64, level.height() as i64);
@@ -427,28 +421,41 @@ impl CogReader {
         txs.dedup();
         tys.sort_unstable();
         tys.dedup();
-        let keys: Vec<(u64, u64)> = tys.iter().flat_map(|&y| txs.iter().map(move |&x| (x, y))).collect();
-        let tiles = self
-            .get_tiles_reporting(&keys, z, progress.map(|p| p.0.clone()))
-            .await?;
-        Ok(keys.into_iter().zip(tiles).collect())
+        Ok(tys.iter().flat_map(|&y| txs.iter().map(move |&x| (x, y))).collect())
     }
 
     async fn sample_nearest(&self, s: &Sampling<'_>, xs: &[i64], ys: &[i64]) -> Result<MaskedArray> {
-        let (z, bands, fill, progress) = (s.z, s.bands, s.fill, s.progress);
-        let level = self.level(z)?;
+        let level = self.level(s.z)?;
         let geom = Geometry {
             bw: level.image.block_width as i64,
             bh: level.image.block_height as i64,
             w: level.width() as i64,
             h: level.height() as i64,
         };
-        let tiles = self.tiles_for(z, xs, ys, progress).await?;
+        let keys = self.tile_keys(s.z, xs, ys)?;
+        let plan = Arc::new(PastePlan::new(&geom, xs, ys, s.bands));
+        let shape = (s.bands.len(), ys.len(), xs.len());
+        let n = shape.0 * shape.1 * shape.2;
+        let progress = s.progress.map(|p| p.0.clone());
         let dtype = self.profile().dtype;
+        // Each tile is pasted by the task that decoded it, in parallel with
+        // the decoding of the others.
         macro_rules! go {
             ($t:ty) => {{
-                let (data, mask) = paste_nearest::<$t>(&tiles, &geom, xs, ys, bands, <$t>::from_f64(fill));
-                (ArrayData::from(data), mask)
+                let out = Arc::new(Mutex::new((vec![<$t>::from_f64(s.fill); n], vec![true; n])));
+                let (p, o) = (plan.clone(), out.clone());
+                let sink = Arc::new(move |tx: u64, ty: u64, tile: MaskedArray| -> Result<()> {
+                    let mut g = o.lock().unwrap_or_else(|e| e.into_inner());
+                    let (data, mask) = &mut *g;
+                    p.paste::<$t>(tx, ty, &tile, data, mask);
+                    Ok(())
+                });
+                self.for_each_tile(&keys, s.z, progress, sink).await?;
+                let (data, mask) = std::mem::take(&mut *out.lock().unwrap_or_else(|e| e.into_inner()));
+                (
+                    ArrayData::from(Array3::from_shape_vec(shape, data).map_err(|e| Error::Internal(e.to_string()))?),
+                    Array3::from_shape_vec(shape, mask).map_err(|e| Error::Internal(e.to_string()))?,
+                )
             }};
         }
         let (data, mask) = dispatch!(dtype, go);
@@ -538,40 +545,103 @@ struct Geometry {
     h: i64,
 }
 
-/// Pastes nearest samples from decoded tiles into a new array.
-fn paste_nearest<T: Sample>(
-    tiles: &HashMap<(u64, u64), MaskedArray>,
-    g: &Geometry,
-    xs: &[i64],
-    ys: &[i64],
-    bands: &[usize],
-    fill: T,
-) -> (Array3<T>, Array3<bool>) {
-    let (rows, cols) = (ys.len(), xs.len());
-    let mut data = Array3::from_elem((bands.len(), rows, cols), fill);
-    let mut mask = Array3::from_elem((bands.len(), rows, cols), true);
-    let col_pos: Vec<Option<(u64, usize)>> = xs
-        .iter()
-        .map(|&x| (x >= 0 && x < g.w).then(|| ((x / g.bw) as u64, (x % g.bw) as usize)))
-        .collect();
-    for (r, &y) in ys.iter().enumerate() {
-        if y < 0 || y >= g.h {
-            continue;
+/// A run of output columns that read consecutive pixels of one tile column.
+struct Run {
+    /// First output column.
+    c0: usize,
+    /// Columns in the run.
+    len: usize,
+    /// Index into the distinct tile columns.
+    txi: usize,
+    /// First pixel column inside the tile.
+    ix0: usize,
+}
+
+/// Where each tile's pixels go in the output: runs of output columns that
+/// read consecutive pixels of one tile column, and each output row's tile
+/// row. Pasting copies runs as slices (a 1:1 read is a memcpy per tile row).
+struct PastePlan {
+    txs: Vec<u64>,
+    runs: Vec<Run>,
+    rows: Vec<Option<(u64, usize)>>,
+    cols: usize,
+    bands: Vec<usize>,
+}
+
+impl PastePlan {
+    fn new(g: &Geometry, xs: &[i64], ys: &[i64], bands: &[usize]) -> PastePlan {
+        let mut txs: Vec<u64> = Vec::new();
+        let mut runs: Vec<Run> = Vec::new();
+        for (c, &x) in xs.iter().enumerate() {
+            if x < 0 || x >= g.w {
+                continue;
+            }
+            let (tx, ix) = ((x / g.bw) as u64, (x % g.bw) as usize);
+            let txi = match txs.iter().position(|&t| t == tx) {
+                Some(i) => i,
+                None => {
+                    txs.push(tx);
+                    txs.len() - 1
+                }
+            };
+            match runs.last_mut() {
+                Some(r) if r.txi == txi && r.c0 + r.len == c && r.ix0 + r.len == ix => r.len += 1,
+                _ => runs.push(Run {
+                    c0: c,
+                    len: 1,
+                    txi,
+                    ix0: ix,
+                }),
+            }
         }
-        let (ty, iy) = ((y / g.bh) as u64, (y % g.bh) as usize);
-        for (c, pos) in col_pos.iter().enumerate() {
-            let Some((tx, ix)) = *pos else { continue };
-            let Some(tile) = tiles.get(&(tx, ty)) else { continue };
-            let Some(arr) = T::view(&tile.data) else { continue };
-            for (o, &b) in bands.iter().enumerate() {
-                if let (Some(&v), Some(&m)) = (arr.get([b, iy, ix]), tile.mask.get([b, iy, ix])) {
-                    data[[o, r, c]] = v;
-                    mask[[o, r, c]] = m;
+        let rows = ys
+            .iter()
+            .map(|&y| (y >= 0 && y < g.h).then(|| ((y / g.bh) as u64, (y % g.bh) as usize)))
+            .collect();
+        PastePlan {
+            txs,
+            runs,
+            rows,
+            cols: xs.len(),
+            bands: bands.to_vec(),
+        }
+    }
+
+    /// Copies tile (tx, ty)'s samples and mask into the output.
+    fn paste<T: Sample>(&self, tx: u64, ty: u64, tile: &MaskedArray, data: &mut [T], mask: &mut [bool]) {
+        let Some(txi) = self.txs.iter().position(|&t| t == tx) else {
+            return;
+        };
+        let (Some(src), Some(msrc)) = (T::view(&tile.data).and_then(|a| a.as_slice()), tile.mask.as_slice()) else {
+            return;
+        };
+        let (tb, th, tw) = tile.shape();
+        let nrows = self.rows.len();
+        for (r, row) in self.rows.iter().enumerate() {
+            let Some((rty, iy)) = *row else { continue };
+            if rty != ty {
+                continue;
+            }
+            for run in self.runs.iter().filter(|run| run.txi == txi) {
+                for (o, &b) in self.bands.iter().enumerate() {
+                    if b >= tb {
+                        continue;
+                    }
+                    let s0 = (b * th + iy) * tw + run.ix0;
+                    let d0 = (o * nrows + r) * self.cols + run.c0;
+                    let (Some(s), Some(m)) = (src.get(s0..s0 + run.len), msrc.get(s0..s0 + run.len)) else {
+                        continue;
+                    };
+                    if let Some(d) = data.get_mut(d0..d0 + run.len) {
+                        d.copy_from_slice(s);
+                    }
+                    if let Some(d) = mask.get_mut(d0..d0 + run.len) {
+                        d.copy_from_slice(m);
+                    }
                 }
             }
         }
     }
-    (data, mask)
 }
 
 /// The full-resolution pixel window of `b` (the transform must be north-up

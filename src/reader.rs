@@ -227,6 +227,44 @@ impl CogReader {
         z: usize,
         progress: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
     ) -> Result<Vec<MaskedArray>> {
+        let slots: Arc<Mutex<Vec<Option<MaskedArray>>>> = Arc::new(Mutex::new(vec![None; tiles.len()]));
+        let index: Arc<std::collections::HashMap<(u64, u64), usize>> =
+            Arc::new(tiles.iter().enumerate().map(|(i, &t)| (t, i)).collect());
+        let sink = {
+            let slots = slots.clone();
+            move |x: u64, y: u64, tile: MaskedArray| -> Result<()> {
+                if let Some(&i) = index.get(&(x, y)) {
+                    let mut s = slots.lock().unwrap_or_else(|p| p.into_inner());
+                    if let Some(slot) = s.get_mut(i) {
+                        *slot = Some(tile);
+                    }
+                }
+                Ok(())
+            }
+        };
+        self.for_each_tile(tiles, z, progress, Arc::new(sink)).await?;
+        let mut s = slots.lock().unwrap_or_else(|p| p.into_inner());
+        tiles
+            .iter()
+            .zip(s.iter_mut())
+            .map(|(t, slot)| {
+                slot.take()
+                    .ok_or_else(|| Error::Internal(format!("tile {t:?} was not decoded")))
+            })
+            .collect()
+    }
+
+    /// Fetches the tiles of level `z` (one batch of merged requests through
+    /// the block cache), decodes each on the blocking pool and hands it to
+    /// `sink(x, y, tile)` there, so that consumers paste in parallel with
+    /// the decoding of other tiles.
+    pub(crate) async fn for_each_tile(
+        &self,
+        tiles: &[(u64, u64)],
+        z: usize,
+        progress: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
+        sink: Arc<dyn Fn(u64, u64, MaskedArray) -> Result<()> + Send + Sync>,
+    ) -> Result<()> {
         let level = Arc::new(self.level(z)?.clone());
         let mut arrays = vec![
             (level.image.ifd, level.image.offsets_tag()),
@@ -257,35 +295,36 @@ impl CogReader {
                     self.ghost_area(),
                     self.inner.source.size(),
                 )
+                .map(|p| (x, y, p))
                 .map_err(|e| e.with_source(self.url()))
             })
             .collect::<Result<Vec<_>>>()?;
-        let ranges: Vec<_> = plans.iter().flat_map(TilePlan::chunk_ranges).collect();
+        let ranges: Vec<_> = plans.iter().flat_map(|(_, _, p)| p.chunk_ranges()).collect();
         let buffers = Arc::new(self.inner.fetcher.fetch(&ranges).await?);
         let ctx = Arc::new(self.decode_context(&level));
         let total = plans.len() as u64;
         let done = Arc::new(AtomicU64::new(0));
-        let decodes = plans.into_iter().map(|plan| {
-            let (level, buffers, ctx) = (level.clone(), buffers.clone(), ctx.clone());
+        let decodes = plans.into_iter().map(|(x, y, plan)| {
+            let (level, buffers, ctx, sink) = (level.clone(), buffers.clone(), ctx.clone(), sink.clone());
             let (reader, done, progress) = (self.clone(), done.clone(), progress.clone());
             tokio::task::spawn_blocking(move || {
                 let started = std::time::Instant::now();
-                let r = plan.decode(&level, &buffers, &ctx);
+                let tile = plan.decode(&level, &buffers, &ctx);
                 reader
                     .inner
                     .decode_nanos
                     .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                let r = tile.and_then(|t| sink(x, y, t));
                 if let Some(p) = progress {
                     p(done.fetch_add(1, Ordering::Relaxed) + 1, total);
                 }
                 r
             })
         });
-        futures::future::join_all(decodes)
-            .await
-            .into_iter()
-            .map(|r| r.map_err(|e| Error::Internal(format!("tile decoding task failed: {e}")))?)
-            .collect()
+        for r in futures::future::join_all(decodes).await {
+            r.map_err(|e| Error::Internal(format!("tile decoding task failed: {e}")))??;
+        }
+        Ok(())
     }
 
     fn decode_context(&self, level: &Level) -> DecodeContext {

@@ -329,14 +329,22 @@ impl TilePlan {
                 bands[b * plane..(b + 1) * plane].copy_from_slice(d);
             }
         } else if let Some(d) = decoded.first() {
-            for (p, px) in d.chunks_exact(spp * size).enumerate() {
-                for (s, sample) in px.chunks_exact(size).enumerate() {
-                    bands[s * plane + p * size..s * plane + (p + 1) * size].copy_from_slice(sample);
-                }
+            match size {
+                1 => deinterleave::<1>(d, &mut bands, spp, plane),
+                2 => deinterleave::<2>(d, &mut bands, spp, plane),
+                4 => deinterleave::<4>(d, &mut bands, spp, plane),
+                _ => deinterleave::<8>(d, &mut bands, spp, plane),
             }
         }
         let count = ctx.count.min(spp);
-        let data = ArrayData::from_ne_bytes(dtype, (count, bh, bw), &bands[..count * plane]).ok_or_else(|| {
+        // The alpha plane is read before the buffer becomes the data array.
+        let alpha_invalid: Option<Vec<bool>> = (ctx.mask_source == Some(MaskSource::Alpha)).then(|| {
+            let a = ctx.alpha_band.unwrap_or(spp - 1);
+            let alpha = bands.get(a * plane..(a + 1) * plane).unwrap_or_default();
+            alpha.chunks_exact(size).map(|s| s.iter().all(|&b| b == 0)).collect()
+        });
+        bands.truncate(count * plane);
+        let data = ArrayData::from_ne_vec(dtype, (count, bh, bw), bands).ok_or_else(|| {
             Error::format(
                 Location::new().source(&ctx.url).ifd(img.ifd),
                 "decoded tile has the wrong size",
@@ -382,12 +390,7 @@ impl TilePlan {
                 Array3::from_shape_vec((count, bh, bw), invalid)
                     .unwrap_or_else(|_| Array3::from_elem((count, bh, bw), true))
             }
-            Some(MaskSource::Alpha) => {
-                let a = ctx.alpha_band.unwrap_or(spp - 1);
-                let alpha = bands.get(a * plane..(a + 1) * plane).unwrap_or_default();
-                let invalid: Vec<bool> = alpha.chunks_exact(size).map(|s| s.iter().all(|&b| b == 0)).collect();
-                broadcast(&invalid, count, bh, bw)
-            }
+            Some(MaskSource::Alpha) => broadcast(alpha_invalid.as_deref().unwrap_or_default(), count, bh, bw),
             None => Array3::from_elem((count, bh, bw), false),
         };
         Ok(MaskedArray { data, mask })
@@ -447,6 +450,18 @@ fn codec_of(image: &ImageIfd, url: &str) -> Result<Codec> {
             format!("compression {} ({})", image.compression, image.compression_name()),
         )
     })
+}
+
+/// Pixel-interleaved samples of `N` bytes to one plane per sample, a plane
+/// at a time (strided reads, contiguous writes).
+fn deinterleave<const N: usize>(src: &[u8], dst: &mut [u8], spp: usize, plane: usize) {
+    for (s, out) in dst.chunks_exact_mut(plane).enumerate().take(spp) {
+        for (d, px) in out.chunks_exact_mut(N).zip(src.chunks_exact(spp * N)) {
+            if let Some(sample) = px.get(s * N..(s + 1) * N) {
+                d.copy_from_slice(sample);
+            }
+        }
+    }
 }
 
 /// One sample of `value` (or 0 when it does not fit the type) in native bytes.

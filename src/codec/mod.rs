@@ -159,7 +159,7 @@ pub fn decode_chunk(codec: Codec, data: &[u8], spec: &ChunkSpec, jpeg_tables: Op
             b.to_vec()
         }
         Codec::Lzw => lzw(data, expected)?,
-        Codec::Deflate => read_exact(flate2::read::ZlibDecoder::new(data), expected, "Deflate")?,
+        Codec::Deflate => inflate(data, expected)?,
         Codec::Zstd => read_exact(zstd_reader(data)?, expected, "ZSTD")?,
         Codec::Lzma => lzma(data, expected)?,
         Codec::PackBits => packbits::decode(data, expected)?,
@@ -269,6 +269,25 @@ fn lerc_bound(spec: &ChunkSpec) -> usize {
 
 fn zstd_reader(data: &[u8]) -> CodecResult<impl Read + '_> {
     ruzstd::decoding::StreamingDecoder::new(data).map_err(|e| CodecError(format!("ZSTD: {e}")))
+}
+
+/// Inflates a zlib stream straight into a buffer of exactly `expected`
+/// bytes (one call, no intermediate reads); fewer is an error, more are
+/// ignored.
+fn inflate(data: &[u8], expected: usize) -> CodecResult<Vec<u8>> {
+    let mut out = vec![0u8; expected];
+    let mut d = flate2::Decompress::new(true);
+    match d.decompress(data, &mut out, flate2::FlushDecompress::Finish) {
+        Ok(_) => {}
+        Err(e) => return err(format!("Deflate: {e}")),
+    }
+    let n = d.total_out() as usize;
+    if n != expected {
+        return err(format!(
+            "Deflate stream decoded to {n} bytes, the chunk holds {expected}"
+        ));
+    }
+    Ok(out)
 }
 
 /// Reads exactly `expected` bytes; fewer is an error, more are ignored.

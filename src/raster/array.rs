@@ -95,6 +95,15 @@ macro_rules! array_data {
                 })
             }
 
+            /// Like [`ArrayData::from_ne_bytes`], taking the bytes: uint8 data
+            /// is used as it is, without a copy.
+            pub fn from_ne_vec(dtype: DataType, shape: (usize, usize, usize), bytes: Vec<u8>) -> Option<ArrayData> {
+                if dtype == DataType::UInt8 {
+                    return Array3::from_shape_vec(shape, bytes).ok().map(ArrayData::UInt8);
+                }
+                Self::from_ne_bytes(dtype, shape, &bytes)
+            }
+
             /// The samples as little-endian bytes in (bands, rows, cols) order
             /// (what numpy writes for `<` dtypes).
             pub fn to_le_bytes(&self) -> Vec<u8> {

@@ -38,6 +38,9 @@ pub struct Logged {
 struct State {
     log: Mutex<Vec<Logged>>,
     latency: Mutex<Duration>,
+    /// File contents by path, with the modification time they were read at,
+    /// so that answers are slices, not a fresh read of the whole file.
+    files: Mutex<std::collections::HashMap<PathBuf, (std::time::SystemTime, bytes::Bytes, String)>>,
 }
 
 /// A running range server; it stops when the test's runtime ends.
@@ -140,14 +143,21 @@ async fn serve(root: &Path, state: &State, method: Method, uri: Uri, headers: He
         started,
         finished: started,
     };
-    let resp = answer(root, &method, &path, &headers, &mut logged).await;
+    let resp = answer(root, state, &method, &path, &headers, &mut logged).await;
     logged.status = resp.status().as_u16();
     logged.finished = std::time::Instant::now();
     state.log.lock().unwrap().push(logged);
     resp
 }
 
-async fn answer(root: &Path, method: &Method, path: &str, headers: &HeaderMap, logged: &mut Logged) -> Response<Body> {
+async fn answer(
+    root: &Path,
+    state: &State,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    logged: &mut Logged,
+) -> Response<Body> {
     let status = |s: StatusCode| Response::builder().status(s).body(Body::empty()).unwrap();
     if path.starts_with("/forbidden/") {
         return status(StatusCode::FORBIDDEN);
@@ -156,11 +166,34 @@ async fn answer(root: &Path, method: &Method, path: &str, headers: &HeaderMap, l
     if rel.split('/').any(|c| c == "..") {
         return status(StatusCode::BAD_REQUEST);
     }
-    let Ok(data) = tokio::fs::read(root.join(rel)).await else {
+    let full = root.join(rel);
+    let Ok(modified) = std::fs::metadata(&full).and_then(|m| m.modified()) else {
         return status(StatusCode::NOT_FOUND);
     };
+    let cached = state
+        .files
+        .lock()
+        .unwrap()
+        .get(&full)
+        .filter(|(t, _, _)| *t == modified)
+        .map(|(_, b, e)| (b.clone(), e.clone()));
+    let (data, etag) = match cached {
+        Some(c) => c,
+        None => {
+            let Ok(v) = tokio::fs::read(&full).await else {
+                return status(StatusCode::NOT_FOUND);
+            };
+            let etag = etag_of(&v);
+            let b = bytes::Bytes::from(v);
+            state
+                .files
+                .lock()
+                .unwrap()
+                .insert(full.clone(), (modified, b.clone(), etag.clone()));
+            (b, etag)
+        }
+    };
     let len = data.len() as u64;
-    let etag = etag_of(&data);
     if let Some(m) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok())
         && m != etag
         && m != "*"
@@ -189,7 +222,7 @@ async fn answer(root: &Path, method: &Method, path: &str, headers: &HeaderMap, l
                 builder
                     .status(StatusCode::PARTIAL_CONTENT)
                     .header(header::CONTENT_RANGE, format!("bytes {}-{}/{len}", a, b - 1)),
-                data[a as usize..b as usize].to_vec(),
+                data.slice(a as usize..b as usize),
             )
         }
         None => (builder.status(StatusCode::OK), data),
