@@ -159,3 +159,64 @@ async fn reads_match_gdal() {
         failures.join("\n")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn points_and_previews_match_gdal() {
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for entry in std::fs::read_dir(fixtures_dir()).unwrap().filter_map(|e| e.ok()) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".reads.json") {
+            continue;
+        }
+        let tif = name.replace(".reads.json", ".tif");
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(entry.path()).unwrap()).unwrap();
+        let bytes = Bytes::from(std::fs::read(fixtures_dir().join(&tif)).unwrap());
+        let cog = CogReader::from_bytes(bytes, Options::default()).await.unwrap();
+        for p in doc["points"].as_array().unwrap() {
+            checked += 1;
+            let (x, y) = (p["x"].as_f64().unwrap(), p["y"].as_f64().unwrap());
+            let got = cog.point(x, y).await.unwrap();
+            let values = got.data.to_f64_vec();
+            let ours: Vec<Value> = values
+                .iter()
+                .zip(got.mask.iter())
+                .map(|(v, m)| if *m { Value::Null } else { serde_json::json!(v) })
+                .collect();
+            let gdal: Vec<Value> = p["values"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| {
+                    if v.is_null() {
+                        Value::Null
+                    } else {
+                        serde_json::json!(v.as_f64().unwrap())
+                    }
+                })
+                .collect();
+            if ours != gdal {
+                failures.push(format!("{tif} point ({x}, {y}): ours {ours:?}, GDAL {gdal:?}"));
+            }
+        }
+        for pv in doc["previews"].as_array().unwrap() {
+            checked += 1;
+            let r = cog.preview(pv["max_size"].as_u64().unwrap()).await.unwrap();
+            let mask: Vec<u8> = r.array.mask.iter().map(|&m| u8::from(m)).collect();
+            if r.level as u64 != pv["level"].as_u64().unwrap()
+                || sha(&r.array.data.to_le_bytes()) != pv["data"].as_str().unwrap()
+                || sha(&mask) != pv["mask"].as_str().unwrap()
+            {
+                failures.push(format!(
+                    "{tif} preview {}: level {} (GDAL {}), shape {:?}",
+                    pv["max_size"],
+                    r.level,
+                    pv["level"],
+                    r.array.shape()
+                ));
+            }
+        }
+    }
+    assert!(checked >= 70, "{checked}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
