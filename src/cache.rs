@@ -101,3 +101,46 @@ impl BlockCache {
         self.misses.load(Ordering::Relaxed)
     }
 }
+
+/// What opening a file learnt: enough to open it again with no request.
+#[derive(Debug)]
+pub(crate) struct CachedHeader {
+    pub tiff: crate::tiff::TiffFile,
+    pub header_bytes: crate::tiff::RangeBuffers,
+    pub size: u64,
+    pub etag: Option<String>,
+    pub version: Option<String>,
+}
+
+/// Parsed headers by URL, so that opening the same object again costs no
+/// request. Opt-in (`Options::with_header_cache`): the cached ETag/version
+/// is still sent with every later request, so an object replaced since is
+/// reported as [`Error::Changed`] when its blocks are read, never mixed.
+pub struct HeaderCache {
+    inner: moka::future::Cache<String, Arc<CachedHeader>>,
+}
+
+impl std::fmt::Debug for HeaderCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HeaderCache")
+            .field("entries", &self.inner.entry_count())
+            .finish()
+    }
+}
+
+impl HeaderCache {
+    /// A cache of at most `max_entries` headers.
+    pub fn new(max_entries: u64) -> Self {
+        Self {
+            inner: moka::future::Cache::new(max_entries),
+        }
+    }
+
+    pub(crate) async fn get(&self, url: &str) -> Option<Arc<CachedHeader>> {
+        self.inner.get(url).await
+    }
+
+    pub(crate) async fn insert(&self, url: String, header: CachedHeader) {
+        self.inner.insert(url, Arc::new(header)).await;
+    }
+}

@@ -86,6 +86,8 @@ pub struct Options {
     pub block_cache_bytes: u64,
     /// A cache shared between readers (overrides `block_cache_bytes`).
     pub block_cache: Option<std::sync::Arc<crate::cache::BlockCache>>,
+    /// Parsed headers shared between opens (off unless given).
+    pub header_cache: Option<std::sync::Arc<crate::cache::HeaderCache>>,
     /// Value written where a boundless read falls outside the image, when
     /// the file has no nodata (the nodata value wins when there is one).
     pub fill_value: f64,
@@ -107,6 +109,7 @@ impl Default for Options {
             max_concurrency: 16,
             block_cache_bytes: 64 << 20,
             block_cache: None,
+            header_cache: None,
             fill_value: 0.0,
         }
     }
@@ -231,6 +234,13 @@ impl Options {
     pub fn with_shared_block_cache(mut self, cache: std::sync::Arc<crate::cache::BlockCache>) -> Self {
         self.block_cache = Some(cache);
         self.enable_block_cache = true;
+        self
+    }
+
+    /// Reuses parsed headers from `cache`: opening a URL already in it costs
+    /// no request.
+    pub fn with_header_cache(mut self, cache: std::sync::Arc<crate::cache::HeaderCache>) -> Self {
+        self.header_cache = Some(cache);
         self
     }
 

@@ -20,7 +20,7 @@ use object_store::ObjectStore;
 use object_store::path::Path;
 use tokio::sync::OnceCell;
 
-use crate::cache::BlockCache;
+use crate::cache::{BlockCache, CachedHeader};
 use crate::error::{Error, Location, Result};
 use crate::fetch::Fetcher;
 use crate::levels::{Level, classify};
@@ -112,6 +112,68 @@ impl CogReader {
     async fn from_source(source: ByteSource, options: Options) -> Result<Self> {
         let url = source.url().to_string();
         let tag = |e: Error| e.with_source(&url);
+        let header_cache = options.header_cache.clone().filter(|_| !source.is_memory());
+        let cached = match &header_cache {
+            Some(c) => c.get(&url).await,
+            None => None,
+        };
+        let (tiff, header_bytes) = match cached {
+            Some(h) => {
+                source.pin_known(h.etag.clone(), h.version.clone(), h.size);
+                (h.tiff.clone(), h.header_bytes.clone())
+            }
+            None => {
+                let (tiff, bytes) = Self::read_header(&source, &options).await?;
+                if let Some(c) = &header_cache {
+                    let header = CachedHeader {
+                        tiff: tiff.clone(),
+                        header_bytes: bytes.clone(),
+                        size: source.size().unwrap_or(0),
+                        etag: source.etag().map(str::to_string),
+                        version: source.version().map(str::to_string),
+                    };
+                    c.insert(url.clone(), header).await;
+                }
+                (tiff, bytes)
+            }
+        };
+        let levels = classify(&tiff).map_err(tag)?;
+        let profile = Profile::build(&tiff, &levels).map_err(tag)?;
+        let open_stats = source.stats();
+        tracing::debug!(%url, requests = open_stats.requests, bytes = open_stats.bytes, "opened");
+        let source = Arc::new(source);
+        let cache = match (&options.block_cache, options.enable_block_cache) {
+            (Some(shared), true) => Some(shared.clone()),
+            (None, true) => Some(Arc::new(BlockCache::new(options.block_cache_bytes))),
+            (_, false) => None,
+        };
+        let fetcher = Fetcher::new(
+            source.clone(),
+            cache,
+            options.merge_gap(),
+            options.max_request_bytes,
+            options.max_concurrency,
+        );
+        Ok(Self {
+            inner: Arc::new(Inner {
+                source,
+                fetcher,
+                decode_nanos: AtomicU64::new(0),
+                options,
+                tiff,
+                levels,
+                profile,
+                open_stats,
+                header_bytes,
+                arrays: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    /// One GET of the opening bytes, then whatever the header still needs.
+    async fn read_header(source: &ByteSource, options: &Options) -> Result<(TiffFile, RangeBuffers)> {
+        let url = source.url().to_string();
+        let tag = |e: Error| e.with_source(&url);
         let mut decoder = HeaderDecoder::new(options.limits);
         let first = source.get_range(0..options.ingested_bytes_at_open.max(16)).await?;
         if let Some(size) = source.size() {
@@ -146,37 +208,7 @@ impl CogReader {
                 }
             }
         };
-        let levels = classify(&tiff).map_err(tag)?;
-        let profile = Profile::build(&tiff, &levels).map_err(tag)?;
-        let open_stats = source.stats();
-        tracing::debug!(%url, requests = open_stats.requests, bytes = open_stats.bytes, "opened");
-        let source = Arc::new(source);
-        let cache = match (&options.block_cache, options.enable_block_cache) {
-            (Some(shared), true) => Some(shared.clone()),
-            (None, true) => Some(Arc::new(BlockCache::new(options.block_cache_bytes))),
-            (_, false) => None,
-        };
-        let fetcher = Fetcher::new(
-            source.clone(),
-            cache,
-            options.merge_gap(),
-            options.max_request_bytes,
-            options.max_concurrency,
-        );
-        Ok(Self {
-            inner: Arc::new(Inner {
-                source,
-                fetcher,
-                decode_nanos: AtomicU64::new(0),
-                options,
-                tiff,
-                levels,
-                profile,
-                open_stats,
-                header_bytes: decoder.take_buffers(),
-                arrays: Mutex::new(HashMap::new()),
-            }),
-        })
+        Ok((tiff, decoder.take_buffers()))
     }
 
     /// The rasterio-style profile.

@@ -175,3 +175,30 @@ async fn bounds_reads_choose_overviews_and_carry_their_transform() {
         .unwrap();
     assert_eq!(explicit.level, 5);
 }
+
+#[tokio::test]
+async fn a_header_cache_opens_again_with_no_request_and_still_detects_changes() {
+    use async_cog::cache::HeaderCache;
+    let dir = std::env::temp_dir().join(format!("async-cog-hc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(fixtures_dir().join("u8_mask_deflate.tif"), dir.join("a.tif")).unwrap();
+    let server = RangeServer::start(&dir).await;
+    let options = Options::default().with_header_cache(Arc::new(HeaderCache::new(100)));
+    CogReader::open_with(&server.url("a.tif"), options.clone())
+        .await
+        .unwrap();
+    assert_eq!(server.log().len(), 1);
+    server.clear();
+    let again = CogReader::open_with(&server.url("a.tif"), options.clone())
+        .await
+        .unwrap();
+    assert_eq!(server.log().len(), 0, "the second open was served by the header cache");
+    again.get_tile(0, 0, 0).await.unwrap();
+    assert_eq!(server.log().len(), 1);
+    // The object is replaced: the cached version no longer matches.
+    std::fs::copy(fixtures_dir().join("u8_jpeg_mask.tif"), dir.join("a.tif")).unwrap();
+    let stale = CogReader::open_with(&server.url("a.tif"), options).await.unwrap();
+    let e = stale.get_tile(1, 1, 0).await.unwrap_err();
+    assert!(matches!(e, async_cog::Error::Changed { .. }), "{e}");
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -101,6 +101,16 @@ impl ByteSource {
         self.pin.get().and_then(|p| p.version.as_deref())
     }
 
+    /// Pins the object to a version known from an earlier open (no request).
+    pub(crate) fn pin_known(&self, etag: Option<String>, version: Option<String>, size: u64) {
+        let _ = self.pin.set(ObjectPin { etag, version, size });
+    }
+
+    /// True for in-memory bytes.
+    pub fn is_memory(&self) -> bool {
+        matches!(self.backend, Backend::Memory(_))
+    }
+
     /// Requests and bytes so far.
     pub fn stats(&self) -> RequestStats {
         RequestStats {
