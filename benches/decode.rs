@@ -58,20 +58,7 @@ fn tiles(name: &str) -> Tiles {
     };
     Tiles {
         codec: Codec::from_tiff(img.compression, img.lerc_parameters.as_deref()).expect("codec"),
-        spec: ChunkSpec {
-            width: img.block_width as usize,
-            height: img.block_height as usize,
-            samples: if img.planar_config == 2 {
-                1
-            } else {
-                usize::from(img.samples_per_pixel)
-            },
-            bits: img.bits_per_sample,
-            dtype: img.data_type().expect("dtype"),
-            byte_order: tiff.header.byte_order,
-            predictor: img.predictor,
-            photometric: img.photometric,
-        },
+        spec: ChunkSpec::of(&img, tiff.header.byte_order).expect("spec"),
         tables,
         streams,
     }

@@ -310,7 +310,7 @@ impl TilePlan {
         let row_bytes = bw * chunk_samples * dtype.size();
         for c in &self.chunks {
             let tables = ctx.jpeg_tables.as_deref();
-            let mut d = self.decode_chunk(c, img, codec, chunk_samples, dtype, buffers, tables, &fill, ctx)?;
+            let mut d = self.decode_chunk(c, img, codec, buffers, tables, &fill, ctx)?;
             // Like GDAL, rows below the image in the last row of tiles read as 0
             // (the stored padding is whatever the encoder left there).
             if c.range.is_some()
@@ -359,18 +359,7 @@ impl TilePlan {
                     ));
                 };
                 let mcodec = codec_of(m, &ctx.url)?;
-                let mdtype = DataType::UInt8;
-                let bytes = self.decode_chunk(
-                    c,
-                    m,
-                    mcodec,
-                    1,
-                    mdtype,
-                    buffers,
-                    ctx.mask_jpeg_tables.as_deref(),
-                    &[0],
-                    ctx,
-                )?;
+                let bytes = self.decode_chunk(c, m, mcodec, buffers, ctx.mask_jpeg_tables.as_deref(), &[0], ctx)?;
                 let invalid: Vec<bool> = bytes.iter().map(|&v| v == 0).collect();
                 broadcast(&invalid, count, bh, bw)
             }
@@ -402,15 +391,13 @@ impl TilePlan {
         c: &ChunkRef,
         image: &ImageIfd,
         codec: Codec,
-        samples: usize,
-        dtype: DataType,
         buffers: &RangeBuffers,
         tables: Option<&[u8]>,
         fill: &[u8],
         ctx: &DecodeContext,
     ) -> Result<Vec<u8>> {
-        let (bw, bh) = (image.block_width as usize, image.block_height as usize);
-        let full = bw * bh * samples * dtype.size();
+        let block = ChunkSpec::of(image, ctx.byte_order)?;
+        let full = block.output_len();
         let Some(range) = &c.range else {
             return Ok(fill.iter().copied().cycle().take(full).collect());
         };
@@ -426,14 +413,8 @@ impl TilePlan {
             .get(range.clone())
             .ok_or_else(|| Error::format(loc(), "block bytes were not fetched (short read?)"))?;
         let spec = ChunkSpec {
-            width: bw,
             height: c.rows,
-            samples,
-            bits: image.bits_per_sample,
-            dtype,
-            byte_order: ctx.byte_order,
-            predictor: image.predictor,
-            photometric: image.photometric,
+            ..block
         };
         let mut out = decode_chunk(codec, &bytes, &spec, tables)
             .map_err(|e| Error::format(loc(), format!("{codec:?} block {}: {e}", c.index)))?;

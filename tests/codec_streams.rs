@@ -47,20 +47,7 @@ async fn every_codec_on_real_streams_rejects_what_does_not_fit() {
             Some(Value::Undefined(b)) => Some(b.clone()),
             _ => None,
         };
-        let spec = ChunkSpec {
-            width: img.block_width as usize,
-            height: img.block_height as usize,
-            samples: if img.planar_config == 2 {
-                1
-            } else {
-                usize::from(img.samples_per_pixel)
-            },
-            bits: img.bits_per_sample,
-            dtype: img.data_type().unwrap(),
-            byte_order: cog.tiff().header.byte_order,
-            predictor: img.predictor,
-            photometric: img.photometric,
-        };
+        let spec = ChunkSpec::of(img, cog.tiff().header.byte_order).unwrap();
         let t = tables.as_deref();
         let out = decode_chunk(codec, stream, &spec, t).unwrap_or_else(|e| panic!("{rel}: {e}"));
         assert_eq!(out.len(), spec.output_len(), "{rel}");

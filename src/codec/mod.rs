@@ -124,6 +124,25 @@ pub struct ChunkSpec {
 }
 
 impl ChunkSpec {
+    /// The layout of one full block of `image` (one band's plane when the
+    /// image is planar).
+    pub fn of(image: &crate::tiff::ImageIfd, byte_order: ByteOrder) -> crate::Result<ChunkSpec> {
+        Ok(ChunkSpec {
+            width: image.block_width as usize,
+            height: image.block_height as usize,
+            samples: if image.planar_config == 2 {
+                1
+            } else {
+                usize::from(image.samples_per_pixel)
+            },
+            bits: image.bits_per_sample,
+            dtype: image.data_type()?,
+            byte_order,
+            predictor: image.predictor,
+            photometric: image.photometric,
+        })
+    }
+
     /// Bytes of one stored row (rows are padded to whole bytes).
     pub fn stored_row_bytes(&self) -> usize {
         (self.width * self.samples * usize::from(self.bits)).div_ceil(8)

@@ -52,40 +52,7 @@ enum Command {
         mask: Option<std::path::PathBuf>,
     },
     /// Read bounds (resampled to --shape) or a pixel window, as .npy or .png.
-    Read {
-        /// Local path, or file://, http(s)://, s3://, gs://, az:// URL.
-        src: String,
-        /// MINX,MINY,MAXX,MAXY in the file's CRS.
-        #[arg(long, allow_hyphen_values = true)]
-        bounds: Option<String>,
-        /// ROWS,COLS of the output (default: the area's size at the level read).
-        #[arg(long)]
-        shape: Option<String>,
-        /// COL,ROW,WIDTH,HEIGHT in pixels of --level.
-        #[arg(long, allow_hyphen_values = true)]
-        window: Option<String>,
-        /// Level: the window's, or forced for --bounds (0 = full resolution).
-        #[arg(long)]
-        level: Option<usize>,
-        /// nearest, bilinear, cubic or average.
-        #[arg(long, default_value = "nearest")]
-        resampling: String,
-        /// 1-based bands, e.g. 1,2,3 (default: all).
-        #[arg(long)]
-        bands: Option<String>,
-        /// Allow areas outside the image (filled and masked).
-        #[arg(long)]
-        boundless: bool,
-        /// Output: OUT.npy or OUT.png.
-        #[arg(short, long)]
-        output: std::path::PathBuf,
-        /// Also write the mask (true = invalid) as a bool .npy.
-        #[arg(long)]
-        mask: Option<std::path::PathBuf>,
-        /// Print requests, bytes, cache use and time.
-        #[arg(long)]
-        stats: bool,
-    },
+    Read(read::ReadArgs),
 }
 
 fn main() -> ExitCode {
@@ -115,34 +82,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             Command::Info { src, json } => info::run(&src, options, json).await,
-            Command::Read {
-                src,
-                bounds,
-                shape,
-                window,
-                level,
-                resampling,
-                bands,
-                boundless,
-                output,
-                mask,
-                stats,
-            } => {
-                let args = read::ReadArgs {
-                    src,
-                    bounds,
-                    shape,
-                    window,
-                    level,
-                    resampling,
-                    bands,
-                    boundless,
-                    output,
-                    mask,
-                    stats,
-                };
-                read::run(args, options).await
-            }
+            Command::Read(args) => read::run(args, options).await,
             Command::Tile {
                 src,
                 x,

@@ -9,18 +9,40 @@ use async_cog::{Bounds, CogReader, Error, Options, ReadRequest, Resampling, Resu
 
 use crate::output;
 
-/// Parsed `cog read` arguments.
+/// `cog read` arguments.
+#[derive(clap::Args)]
 pub struct ReadArgs {
+    /// Local path, or file://, http(s)://, s3://, gs://, az:// URL.
     pub src: String,
+    /// MINX,MINY,MAXX,MAXY in the file's CRS.
+    #[arg(long, allow_hyphen_values = true)]
     pub bounds: Option<String>,
+    /// ROWS,COLS of the output (default: the area's size at the level read).
+    #[arg(long)]
     pub shape: Option<String>,
+    /// COL,ROW,WIDTH,HEIGHT in pixels of --level.
+    #[arg(long, allow_hyphen_values = true)]
     pub window: Option<String>,
+    /// Level: the window's, or forced for --bounds (0 = full resolution).
+    #[arg(long)]
     pub level: Option<usize>,
+    /// nearest, bilinear, cubic or average.
+    #[arg(long, default_value = "nearest")]
     pub resampling: String,
+    /// 1-based bands, e.g. 1,2,3 (default: all).
+    #[arg(long)]
     pub bands: Option<String>,
+    /// Allow areas outside the image (filled and masked).
+    #[arg(long)]
     pub boundless: bool,
+    /// Output: OUT.npy or OUT.png.
+    #[arg(short, long)]
     pub output: PathBuf,
+    /// Also write the mask (true = invalid) as a bool .npy.
+    #[arg(long)]
     pub mask: Option<PathBuf>,
+    /// Print requests, bytes, cache use and time.
+    #[arg(long)]
     pub stats: bool,
 }
 
