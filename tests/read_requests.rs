@@ -202,3 +202,20 @@ async fn a_header_cache_opens_again_with_no_request_and_still_detects_changes() 
     assert!(matches!(e, async_cog::Error::Changed { .. }), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[tokio::test]
+async fn progress_counts_every_tile_of_a_read() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let server = RangeServer::start(fixtures_dir()).await;
+    let cog = open_big(&server, Options::default()).await;
+    let (calls, last) = (Arc::new(AtomicU64::new(0)), Arc::new(std::sync::Mutex::new((0, 0))));
+    let (c, l) = (calls.clone(), last.clone());
+    let req = ReadRequest::window(Window::new(0, 0, 5 * 128, 3 * 128), 0).progress(move |done, total| {
+        c.fetch_add(1, Ordering::Relaxed);
+        let mut g = l.lock().unwrap();
+        *g = (g.0.max(done), total);
+    });
+    cog.read_with(req).await.unwrap();
+    assert_eq!(calls.load(Ordering::Relaxed), 15, "one call per tile");
+    assert_eq!(*last.lock().unwrap(), (15, 15));
+}
