@@ -483,39 +483,48 @@ impl CogReader {
         let src_cols: Vec<i64> = (x0..x1).collect();
         let src_rows: Vec<i64> = (y0..y1).collect();
         let dtype = self.profile().dtype;
-        let mut data_out = Vec::with_capacity(bands.len() * rows * cols);
-        let mut mask_out = Vec::with_capacity(bands.len() * rows * cols);
-        if sw == 0 || sh == 0 {
-            data_out.resize(bands.len() * rows * cols, fill);
-            mask_out.resize(bands.len() * rows * cols, true);
+        let (data_out, mask_out) = if sw == 0 || sh == 0 {
+            (
+                vec![fill; bands.len() * rows * cols],
+                vec![true; bands.len() * rows * cols],
+            )
         } else {
             // The source span as f64 with validity, then the kernel.
             let src = self.sample_nearest(s, &src_cols, &src_rows).await?;
-            let values = src.data.to_f64_vec();
-            let xt = taps(r, cols, sw, win.col_off - x0 as f64, rx);
-            let yt = taps(r, rows, sh, win.row_off - y0 as f64, ry);
-            let plane = sw * sh;
-            let valid: Vec<bool> = src.mask.iter().map(|m| !m).collect();
-            for b in 0..bands.len() {
-                let (v, ok) = resample_band(
-                    &values[b * plane..(b + 1) * plane],
-                    &valid[b * plane..(b + 1) * plane],
-                    sw,
-                    &xt,
-                    &yt,
+            // The kernel is CPU work: off the async runtime.
+            let (win, nb) = (*win, bands.len());
+            tokio::task::spawn_blocking(move || {
+                let values = src.data.to_f64_vec();
+                let xt = taps(r, cols, sw, win.col_off - x0 as f64, rx);
+                let yt = taps(r, rows, sh, win.row_off - y0 as f64, ry);
+                let plane = sw * sh;
+                let valid: Vec<bool> = src.mask.iter().map(|m| !m).collect();
+                let (mut data_out, mut mask_out) = (
+                    Vec::with_capacity(nb * rows * cols),
+                    Vec::with_capacity(nb * rows * cols),
                 );
-                for (i, (val, good)) in v.into_iter().zip(ok).enumerate() {
-                    // Outputs centred outside the image stay invalid.
-                    let (oc, or) = ((i % cols) as f64 + 0.5, (i / cols) as f64 + 0.5);
-                    let cx = win.col_off + oc * rx;
-                    let cy = win.row_off + or * ry;
-                    let inside = cx >= 0.0 && cy >= 0.0 && cx < w as f64 && cy < h as f64;
-                    let good = good && inside;
-                    data_out.push(if good { val } else { fill });
-                    mask_out.push(!good);
+                for b in 0..nb {
+                    let (Some(vals), Some(ok_in)) = (
+                        values.get(b * plane..(b + 1) * plane),
+                        valid.get(b * plane..(b + 1) * plane),
+                    ) else {
+                        continue;
+                    };
+                    let (v, ok) = resample_band(vals, ok_in, sw, &xt, &yt);
+                    for (i, (val, good)) in v.into_iter().zip(ok).enumerate() {
+                        // Outputs centred outside the image stay invalid.
+                        let (oc, or) = ((i % cols) as f64 + 0.5, (i / cols) as f64 + 0.5);
+                        let (cx, cy) = (win.col_off + oc * rx, win.row_off + or * ry);
+                        let good = good && cx >= 0.0 && cy >= 0.0 && cx < w as f64 && cy < h as f64;
+                        data_out.push(if good { val } else { fill });
+                        mask_out.push(!good);
+                    }
                 }
-            }
-        }
+                (data_out, mask_out)
+            })
+            .await
+            .map_err(|e| Error::Internal(format!("resampling task failed: {e}")))?
+        };
         let shape = (bands.len(), rows, cols);
         macro_rules! go {
             ($t:ty) => {{
