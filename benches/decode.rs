@@ -3,7 +3,8 @@
 //! run where one exists (libdeflate for Deflate, the C zstd library for
 //! ZSTD, jpeg-decoder for JPEG). Prints numbers; asserts nothing about time.
 //!
-//! Run: `cargo bench --bench decode` (results go to BENCHMARKS.md by hand).
+//! Run: `cargo bench --bench decode` (results go to BENCHMARKS.md by hand);
+//! add `--features zstd-c` for the C ZSTD decoder.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -133,7 +134,12 @@ fn zstd_vs_c(c: &mut Criterion) {
     t.spec.predictor = 1;
     let mut g = c.benchmark_group("zstd i16 tiles");
     g.throughput(Throughput::Bytes(decoded_bytes(&t)));
-    g.bench_function("async-cog (ruzstd)", |b| {
+    let ours = if cfg!(feature = "zstd-c") {
+        "async-cog (libzstd, zstd-c)"
+    } else {
+        "async-cog (ruzstd)"
+    };
+    g.bench_function(ours, |b| {
         b.iter(|| {
             for s in &t.streams {
                 black_box(decode_chunk(t.codec, s, &t.spec, None).expect("decodes"));

@@ -179,7 +179,7 @@ pub fn decode_chunk(codec: Codec, data: &[u8], spec: &ChunkSpec, jpeg_tables: Op
         }
         Codec::Lzw => lzw(data, expected)?,
         Codec::Deflate => inflate(data, expected)?,
-        Codec::Zstd => read_exact(zstd_reader(data)?, expected, "ZSTD")?,
+        Codec::Zstd => zstd_exact(data, expected)?,
         Codec::Lzma => lzma(data, expected)?,
         Codec::PackBits => packbits::decode(data, expected)?,
         Codec::Jpeg => return jpeg::decode(data, jpeg_tables, spec),
@@ -284,6 +284,18 @@ pub fn f16_to_f32(h: u16) -> f32 {
 /// Upper bound on a LERC blob for `spec`: the raw samples plus headers.
 fn lerc_bound(spec: &ChunkSpec) -> usize {
     spec.sample_count() * 8 + spec.width * spec.height + 64 * 1024
+}
+
+/// ZSTD into exactly `expected` bytes: libzstd with the `zstd-c` feature,
+/// else ruzstd (pure Rust).
+fn zstd_exact(data: &[u8], expected: usize) -> CodecResult<Vec<u8>> {
+    #[cfg(feature = "zstd-c")]
+    {
+        let d = zstd::stream::read::Decoder::with_buffer(data).map_err(|e| CodecError(format!("ZSTD: {e}")))?;
+        read_exact(d, expected, "ZSTD")
+    }
+    #[cfg(not(feature = "zstd-c"))]
+    read_exact(zstd_reader(data)?, expected, "ZSTD")
 }
 
 fn zstd_reader(data: &[u8]) -> CodecResult<impl Read + '_> {
