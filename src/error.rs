@@ -81,7 +81,7 @@ impl fmt::Display for Location {
 }
 
 /// Everything that can go wrong in async-cog.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The bytes are not a valid TIFF/GeoTIFF, or contradict themselves.
@@ -141,9 +141,10 @@ pub enum Error {
         url: String,
         /// The byte range that was being fetched.
         range: Range<u64>,
-        /// The underlying object_store error.
+        /// The underlying object_store error (shared, so that one failed
+        /// request can be reported to every reader waiting on it).
         #[source]
-        source: object_store::Error,
+        source: std::sync::Arc<object_store::Error>,
     },
     /// A source string that is not a usable path or URL.
     #[error("invalid source {url:?}: {message}")]
@@ -202,63 +203,6 @@ impl Error {
             location.source = Some(source.to_string());
         }
         self
-    }
-
-    /// A copy of a shared error (errors from shared fetches arrive as
-    /// `Arc<Error>`). object_store's error is not clonable: it is carried
-    /// over as its message.
-    pub fn from_shared(e: &std::sync::Arc<Error>) -> Error {
-        match &**e {
-            Error::Format { location, message } => Error::Format {
-                location: location.clone(),
-                message: message.clone(),
-            },
-            Error::Unsupported { location, message } => Error::Unsupported {
-                location: location.clone(),
-                message: message.clone(),
-            },
-            Error::LimitExceeded {
-                location,
-                what,
-                value,
-                limit,
-            } => Error::LimitExceeded {
-                location: location.clone(),
-                what,
-                value: *value,
-                limit: *limit,
-            },
-            Error::NotFound { url } => Error::NotFound { url: url.clone() },
-            Error::PermissionDenied { url, message } => Error::PermissionDenied {
-                url: url.clone(),
-                message: message.clone(),
-            },
-            Error::Changed { url, expected } => Error::Changed {
-                url: url.clone(),
-                expected: expected.clone(),
-            },
-            Error::Io { url, range, source } => Error::Io {
-                url: url.clone(),
-                range: range.clone(),
-                source: object_store::Error::Generic {
-                    store: "async-cog",
-                    source: source.to_string().into(),
-                },
-            },
-            Error::InvalidSource { url, message } => Error::InvalidSource {
-                url: url.clone(),
-                message: message.clone(),
-            },
-            Error::InvalidRequest { message } => Error::InvalidRequest {
-                message: message.clone(),
-            },
-            Error::Internal(m) => Error::Internal(m.clone()),
-            Error::Config { key, value, message } => Error::Config {
-                key: key.clone(),
-                value: value.clone(),
-                message: message.clone(),
-            },
-        }
     }
 
     /// The location of a format, unsupported or limit error.

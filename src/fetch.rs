@@ -175,7 +175,7 @@ impl Fetcher {
                 }
                 None => shared.clone().await.and_then(slice),
             };
-            out.push((c.start, bytes.map_err(|e| Error::from_shared(&e))?));
+            out.push((c.start, bytes.map_err(|e| (*e).clone())?));
         }
         self.forget(&req.range, &shared);
         Ok(out)

@@ -133,13 +133,12 @@ impl ReadRequest {
     pub fn window(window: Window, level: usize) -> Self {
         Self {
             area: Area::Window(window),
+            shape: None,
+            bands: None,
+            resampling: Resampling::Nearest,
             level: Some(level),
-            ..Self::bounds(Bounds {
-                minx: 0.0,
-                miny: 0.0,
-                maxx: 0.0,
-                maxy: 0.0,
-            })
+            boundless: false,
+            progress: None,
         }
     }
 
@@ -300,10 +299,8 @@ impl CogReader {
             Area::Bounds(b) => bounds_window(&p.transform, b)?,
             Area::Window(w) => {
                 let z = req.level.unwrap_or(0);
-                let (lw, lh) = sizes
-                    .get(z)
-                    .copied()
-                    .ok_or_else(|| self.level(z).err().unwrap_or(Error::Internal("level".into())))?;
+                let level = self.level(z)?;
+                let (lw, lh) = (level.width(), level.height());
                 let (fx, fy) = (fw / lw as f64, fh / lh as f64);
                 Window {
                     col_off: w.col_off * fx,

@@ -249,32 +249,36 @@ impl CogReader {
     /// the block cache, then the tiles decode in parallel on the blocking
     /// pool. Returned in the order asked.
     pub async fn get_tiles(&self, tiles: &[(u64, u64)], z: usize) -> Result<Vec<MaskedArray>> {
-        self.get_tiles_reporting(tiles, z, None).await
-    }
-
-    /// [`CogReader::get_tiles`], telling `progress(done, total)` as tiles decode.
-    pub(crate) async fn get_tiles_reporting(
-        &self,
-        tiles: &[(u64, u64)],
-        z: usize,
-        progress: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
-    ) -> Result<Vec<MaskedArray>> {
         let slots: Arc<Mutex<Vec<Option<MaskedArray>>>> = Arc::new(Mutex::new(vec![None; tiles.len()]));
-        let index: Arc<std::collections::HashMap<(u64, u64), usize>> =
-            Arc::new(tiles.iter().enumerate().map(|(i, &t)| (t, i)).collect());
+        // Each distinct tile is decoded once and goes to every position asking for it.
+        let mut index: std::collections::HashMap<(u64, u64), Vec<usize>> = std::collections::HashMap::new();
+        let mut distinct = Vec::new();
+        for (i, &t) in tiles.iter().enumerate() {
+            let positions = index.entry(t).or_default();
+            if positions.is_empty() {
+                distinct.push(t);
+            }
+            positions.push(i);
+        }
         let sink = {
             let slots = slots.clone();
             move |x: u64, y: u64, tile: MaskedArray| -> Result<()> {
-                if let Some(&i) = index.get(&(x, y)) {
-                    let mut s = slots.lock().unwrap_or_else(|p| p.into_inner());
-                    if let Some(slot) = s.get_mut(i) {
+                let positions = index.get(&(x, y)).map(Vec::as_slice).unwrap_or_default();
+                let mut s = slots.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some((&last, rest)) = positions.split_last() {
+                    for &i in rest {
+                        if let Some(slot) = s.get_mut(i) {
+                            *slot = Some(tile.clone());
+                        }
+                    }
+                    if let Some(slot) = s.get_mut(last) {
                         *slot = Some(tile);
                     }
                 }
                 Ok(())
             }
         };
-        self.for_each_tile(tiles, z, progress, Arc::new(sink)).await?;
+        self.for_each_tile(&distinct, z, None, Arc::new(sink)).await?;
         let mut s = slots.lock().unwrap_or_else(|p| p.into_inner());
         tiles
             .iter()

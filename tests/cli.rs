@@ -6,7 +6,7 @@ mod support;
 
 use assert_cmd::Command;
 use serde_json::Value;
-use support::{RangeServer, fixtures, fixtures_dir};
+use support::{RangeServer, fixtures, fixtures_dir, sha256_hex};
 
 fn cog() -> Command {
     let mut c = Command::cargo_bin("cog").unwrap();
@@ -184,10 +184,8 @@ fn failures_exit_non_zero_and_say_why() {
 
 #[test]
 fn tile_writes_gdal_equal_npy_mask_and_a_png() {
-    use sha2::{Digest, Sha256};
     let dir = std::env::temp_dir().join(format!("async-cog-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let hex = |b: &[u8]| Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect::<String>();
     // u8_sparse_nodata.tif tile (0, 0) is sparse (all nodata): every sample masked.
     for (rel, x, y) in [
         ("u16_deflate_pred2.tif", 1u64, 1u64),
@@ -217,7 +215,7 @@ fn tile_writes_gdal_equal_npy_mask_and_a_png() {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let data = async_cog::raster::npy::from_npy(&std::fs::read(&npy).unwrap()).unwrap();
         assert_eq!(
-            hex(&data.to_le_bytes()),
+            sha256_hex(&data.to_le_bytes()),
             gdal["data"].as_str().unwrap(),
             "{rel}: data equals GDAL's"
         );
@@ -225,7 +223,7 @@ fn tile_writes_gdal_equal_npy_mask_and_a_png() {
         assert!(String::from_utf8_lossy(&m[..64]).contains("'|b1'"));
         let header_len = m.len() - data.to_le_bytes().len() / data.dtype().size();
         assert_eq!(
-            hex(&m[header_len..]),
+            sha256_hex(&m[header_len..]),
             gdal["mask"].as_str().unwrap(),
             "{rel}: mask equals GDAL's"
         );
@@ -260,8 +258,6 @@ fn tile_writes_gdal_equal_npy_mask_and_a_png() {
 
 #[test]
 fn read_writes_what_gdal_reads() {
-    use sha2::{Digest, Sha256};
-    let hex = |b: &[u8]| Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect::<String>();
     let dir = std::env::temp_dir().join(format!("async-cog-read-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let doc: Value =
@@ -297,7 +293,7 @@ fn read_writes_what_gdal_reads() {
         let out = cmd.output().unwrap();
         assert!(out.status.success(), "{c}: {}", String::from_utf8_lossy(&out.stderr));
         let data = async_cog::raster::npy::from_npy(&std::fs::read(&npy).unwrap()).unwrap();
-        assert_eq!(hex(&data.to_le_bytes()), c["data"].as_str().unwrap(), "{c}");
+        assert_eq!(sha256_hex(&data.to_le_bytes()), c["data"].as_str().unwrap(), "{c}");
         checked += 1;
     }
     assert!(checked >= 10);

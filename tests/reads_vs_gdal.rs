@@ -5,24 +5,10 @@
 
 mod support;
 
-use std::io::Read;
-
 use async_cog::{Area, Bounds, CogReader, Options, ReadRequest, Resampling, Window};
 use bytes::Bytes;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
-use support::fixtures_dir;
-
-fn sha(b: &[u8]) -> String {
-    Sha256::digest(b).iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn gz_npy(path: std::path::PathBuf) -> Vec<f64> {
-    let gz = std::fs::read(path).unwrap();
-    let mut npy = Vec::new();
-    flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut npy).unwrap();
-    async_cog::raster::npy::from_npy(&npy).unwrap().to_f64_vec()
-}
+use support::{fixtures_dir, read_npy_gz, sha256_hex};
 
 fn request(c: &Value) -> ReadRequest {
     let f = |v: &Value| v.as_f64().unwrap();
@@ -110,10 +96,10 @@ async fn reads_match_gdal() {
             }
             let mask: Vec<u8> = got.array.mask.iter().map(|&m| u8::from(m)).collect();
             if c["resampling"] == "nearest" {
-                if sha(&got.array.data.to_le_bytes()) != c["data"].as_str().unwrap() {
+                if sha256_hex(&got.array.data.to_le_bytes()) != c["data"].as_str().unwrap() {
                     failures.push(format!("{label}: data differs (level read {})", got.level));
                 }
-                if sha(&mask) != c["mask"].as_str().unwrap() {
+                if sha256_hex(&mask) != c["mask"].as_str().unwrap() {
                     failures.push(format!(
                         "{label}: mask differs: {} invalid, GDAL {}",
                         got.array.invalid_count(),
@@ -123,8 +109,8 @@ async fn reads_match_gdal() {
             } else {
                 let stem = c["arrays"].as_str().unwrap();
                 let dir = fixtures_dir().join(tif.replace(".tif", ".reads"));
-                let gdal = gz_npy(dir.join(format!("{stem}.npy.gz")));
-                let gmask = gz_npy(dir.join(format!("{stem}.mask.npy.gz")));
+                let gdal = read_npy_gz(dir.join(format!("{stem}.npy.gz")));
+                let gmask = read_npy_gz(dir.join(format!("{stem}.mask.npy.gz")));
                 let ours = got.array.data.to_f64_vec();
                 let (mut max, mut sum, mut k, mut mask_diff) = (0f64, 0f64, 0usize, 0usize);
                 for j in 0..ours.len() {
@@ -204,8 +190,8 @@ async fn points_and_previews_match_gdal() {
             let r = cog.preview(pv["max_size"].as_u64().unwrap()).await.unwrap();
             let mask: Vec<u8> = r.array.mask.iter().map(|&m| u8::from(m)).collect();
             if r.level as u64 != pv["level"].as_u64().unwrap()
-                || sha(&r.array.data.to_le_bytes()) != pv["data"].as_str().unwrap()
-                || sha(&mask) != pv["mask"].as_str().unwrap()
+                || sha256_hex(&r.array.data.to_le_bytes()) != pv["data"].as_str().unwrap()
+                || sha256_hex(&mask) != pv["mask"].as_str().unwrap()
             {
                 failures.push(format!(
                     "{tif} preview {}: level {} (GDAL {}), shape {:?}",

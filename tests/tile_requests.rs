@@ -121,3 +121,15 @@ async fn corrupt_tile_bytes_are_errors_with_location() {
         "{msg}"
     );
 }
+
+#[tokio::test]
+async fn the_same_tile_asked_twice_is_decoded_once_and_returned_twice() {
+    let server = RangeServer::start(fixtures_dir()).await;
+    let cog = CogReader::open(&server.url("u16_deflate_pred2.tif")).await.unwrap();
+    server.clear();
+    let tiles = cog.get_tiles(&[(1, 1), (0, 0), (1, 1)], 0).await.unwrap();
+    assert_eq!(tiles.len(), 3);
+    assert_eq!(tiles[0], tiles[2]);
+    assert_ne!(tiles[0], tiles[1]);
+    assert_eq!(cog.get_tile(1, 1, 0).await.unwrap(), tiles[0]);
+}

@@ -5,17 +5,10 @@
 
 mod support;
 
-use std::io::Read;
-
 use async_cog::{CogReader, MaskedArray, Options};
 use bytes::Bytes;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
-use support::{fixtures, fixtures_dir};
-
-fn sha(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
+use support::{fixtures, fixtures_dir, read_npy_gz, sha256_hex};
 
 fn mask_bytes(t: &MaskedArray) -> Vec<u8> {
     t.mask.iter().map(|&m| u8::from(m)).collect()
@@ -24,10 +17,7 @@ fn mask_bytes(t: &MaskedArray) -> Vec<u8> {
 /// GDAL's decoded tile for a lossy fixture.
 fn gdal_array(rel: &str, z: u64, x: u64, y: u64) -> Vec<f64> {
     let dir = fixtures_dir().join(rel.trim_end_matches(".tif").to_string() + ".tiles");
-    let gz = std::fs::read(dir.join(format!("z{z}_x{x}_y{y}.npy.gz"))).unwrap();
-    let mut npy = Vec::new();
-    flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut npy).unwrap();
-    async_cog::raster::npy::from_npy(&npy).unwrap().to_f64_vec()
+    read_npy_gz(dir.join(format!("z{z}_x{x}_y{y}.npy.gz")))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -60,7 +50,7 @@ async fn every_tile_matches_gdal() {
                         continue;
                     }
                 };
-                if sha(&mask_bytes(&tile)) != t["mask"].as_str().unwrap() {
+                if sha256_hex(&mask_bytes(&tile)) != t["mask"].as_str().unwrap() {
                     bad += 1;
                     if bad <= 2 {
                         failures.push(format!(
@@ -80,7 +70,7 @@ async fn every_tile_matches_gdal() {
                         sum_diff += d;
                     }
                     n += ours.len();
-                } else if sha(&tile.data.to_le_bytes()) != t["data"].as_str().unwrap() {
+                } else if sha256_hex(&tile.data.to_le_bytes()) != t["data"].as_str().unwrap() {
                     bad += 1;
                     if bad <= 2 {
                         failures.push(format!("{rel} z{z} ({x},{y}): data differs from GDAL's"));

@@ -180,7 +180,7 @@ impl ByteSource {
             source => Error::Io {
                 url,
                 range: range.clone(),
-                source,
+                source: Arc::new(source),
             },
         }
     }

@@ -263,3 +263,20 @@ pub fn fixtures() -> Vec<(String, serde_json::Value)> {
     assert!(out.len() >= 40, "fixtures missing: run fixtures/generate.sh");
     out
 }
+
+/// SHA-256 as lowercase hex (how fixtures/*.json record GDAL's arrays).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A gzipped `.npy` written by the fixture generators, as f64s.
+pub fn read_npy_gz(path: impl AsRef<Path>) -> Vec<f64> {
+    use std::io::Read;
+    let gz = std::fs::read(path.as_ref()).expect("npy.gz fixture");
+    let mut npy = Vec::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_end(&mut npy)
+        .expect("gzip");
+    async_cog::raster::npy::from_npy(&npy).expect("npy").to_f64_vec()
+}
