@@ -24,6 +24,19 @@ pub struct Limits {
     pub max_array_len: u64,
     /// Most bytes opening may fetch in all (the first GET included).
     pub max_header_bytes: u64,
+    /// Most bytes one decoded block (tile or strip, all its samples, in the
+    /// output type) may take, like image-tiff's `decoding_buffer_size`. A
+    /// file claiming a 2^31-pixel tile is refused before anything is allocated.
+    pub max_block_bytes: u64,
+    /// Most bytes one read may return (data, in the output type), and so the
+    /// most its tiles and intermediate buffers may hold.
+    pub max_read_bytes: u64,
+    /// Most tiles one read may decode.
+    pub max_read_tiles: u64,
+    /// Most bytes of tag arrays (tile offsets and byte counts) loaded after
+    /// opening, over the reader's life. Arrays loaded during opening count
+    /// against `max_header_bytes`.
+    pub max_deferred_bytes: u64,
 }
 
 impl Default for Limits {
@@ -34,11 +47,29 @@ impl Default for Limits {
             // 16 Mi entries: a 1,000,000 x 1,000,000 image in 256-pixel tiles.
             max_array_len: 1 << 24,
             max_header_bytes: 64 << 20,
+            max_block_bytes: 256 << 20,
+            max_read_bytes: 1 << 30,
+            max_read_tiles: 1 << 16,
+            max_deferred_bytes: 256 << 20,
         }
     }
 }
 
 impl Limits {
+    /// Refuses `value` (computed with checked arithmetic: `None` means it
+    /// overflowed) when it is above `limit`, naming the limit.
+    pub(crate) fn check(what: &'static str, value: Option<u64>, limit: u64, location: crate::Location) -> Result<u64> {
+        match value {
+            Some(v) if v <= limit => Ok(v),
+            v => Err(Error::LimitExceeded {
+                location,
+                what,
+                value: v.unwrap_or(u64::MAX),
+                limit,
+            }),
+        }
+    }
+
     /// No limits at all: only for files you trust.
     pub fn unlimited() -> Self {
         Self {
@@ -46,6 +77,10 @@ impl Limits {
             max_tags_per_ifd: u64::MAX,
             max_array_len: u64::MAX,
             max_header_bytes: u64::MAX,
+            max_block_bytes: u64::MAX,
+            max_read_bytes: u64::MAX,
+            max_read_tiles: u64::MAX,
+            max_deferred_bytes: u64::MAX,
         }
     }
 }
@@ -163,6 +198,9 @@ impl Options {
                 }
                 "ASYNC_COG_BLOCK_CACHE_BYTES" => o.block_cache_bytes = parse_u64(k, v)?,
                 "ASYNC_COG_MAX_HEADER_BYTES" => o.limits.max_header_bytes = parse_u64(k, v)?,
+                "ASYNC_COG_MAX_BLOCK_BYTES" => o.limits.max_block_bytes = parse_u64(k, v)?,
+                "ASYNC_COG_MAX_READ_BYTES" => o.limits.max_read_bytes = parse_u64(k, v)?,
+                "ASYNC_COG_MAX_READ_TILES" => o.limits.max_read_tiles = parse_u64(k, v)?,
                 "ASYNC_COG_MAX_IFDS" => o.limits.max_ifds = usize::try_from(parse_u64(k, v)?).unwrap_or(usize::MAX),
                 _ => {}
             }

@@ -29,6 +29,7 @@ use ndarray::Array3;
 
 use crate::error::{Error, Location, Result};
 use crate::geo::{Affine, Bounds};
+use crate::options::Limits;
 use crate::raster::{ArrayData, DataType, MaskedArray, Sample};
 use crate::reader::CogReader;
 use crate::resample::{Resampling, resample_band, taps};
@@ -367,6 +368,17 @@ impl CogReader {
             }
             None => (0..count).collect(),
         };
+        // Refused before any buffer is sized: rows x cols x bands x sample size.
+        let out_bytes = (rows as u64)
+            .checked_mul(cols as u64)
+            .and_then(|n| n.checked_mul(bands.len() as u64))
+            .and_then(|n| n.checked_mul(p.dtype.size() as u64));
+        Limits::check(
+            "max_read_bytes",
+            out_bytes,
+            self.options().limits.max_read_bytes,
+            Location::new().source(self.url()),
+        )?;
         let fill = p.nodata.unwrap_or(self.options().fill_value);
         let sampling = Sampling {
             z,
@@ -477,6 +489,16 @@ impl CogReader {
         let y0 = ((win.row_off - reach(ry)).floor() as i64).clamp(0, h);
         let y1 = ((win.row_off + win.height + reach(ry)).ceil() as i64).clamp(y0, h);
         let (sw, sh) = ((x1 - x0) as usize, (y1 - y0) as usize);
+        // The source span is held as f64 while the kernel runs.
+        Limits::check(
+            "max_read_bytes",
+            (sw as u64)
+                .checked_mul(sh as u64)
+                .and_then(|n| n.checked_mul(bands.len() as u64))
+                .and_then(|n| n.checked_mul(8)),
+            self.options().limits.max_read_bytes,
+            Location::new().source(self.url()),
+        )?;
         let src_cols: Vec<i64> = (x0..x1).collect();
         let src_rows: Vec<i64> = (y0..y1).collect();
         let dtype = self.profile().dtype;

@@ -24,7 +24,7 @@ use crate::cache::{BlockCache, CachedHeader};
 use crate::error::{Error, Location, Result};
 use crate::fetch::Fetcher;
 use crate::levels::{Level, classify};
-use crate::options::Options;
+use crate::options::{Limits, Options};
 use crate::profile::Profile;
 use crate::raster::MaskedArray;
 use crate::source::{ByteSource, RequestStats, resolve};
@@ -302,6 +302,7 @@ impl CogReader {
         sink: Arc<dyn Fn(u64, u64, MaskedArray) -> Result<()> + Send + Sync>,
     ) -> Result<()> {
         let level = Arc::new(self.level(z)?.clone());
+        self.check_tile_budget(&level, tiles.len())?;
         let mut arrays = vec![
             (level.image.ifd, level.image.offsets_tag()),
             (level.image.ifd, level.image.byte_counts_tag()),
@@ -360,6 +361,28 @@ impl CogReader {
         for r in futures::future::join_all(decodes).await {
             r.map_err(|e| Error::Internal(format!("tile decoding task failed: {e}")))??;
         }
+        Ok(())
+    }
+
+    /// Refuses, before anything is fetched or allocated, blocks larger than
+    /// `max_block_bytes` and reads whose tiles could hold more than
+    /// `max_read_bytes` decoded, or number more than `max_read_tiles`.
+    fn check_tile_budget(&self, level: &Level, tiles: usize) -> Result<()> {
+        let limits = &self.options().limits;
+        let loc = |ifd: usize| Location::new().source(self.url()).ifd(ifd);
+        let mut block = 0;
+        for image in std::iter::once(&level.image).chain(level.mask.as_ref()) {
+            block += Limits::check(
+                "max_block_bytes",
+                image.decoded_block_bytes(),
+                limits.max_block_bytes,
+                loc(image.ifd).tag(crate::tiff::Tag::TileWidth),
+            )?;
+        }
+        let tiles = tiles as u64;
+        let at = loc(level.image.ifd);
+        Limits::check("max_read_tiles", Some(tiles), limits.max_read_tiles, at.clone())?;
+        Limits::check("max_read_bytes", tiles.checked_mul(block), limits.max_read_bytes, at)?;
         Ok(())
     }
 

@@ -104,7 +104,8 @@ fn chunk_ref(
     file_size: Option<u64>,
 ) -> Result<ChunkRef> {
     let loc = || Location::new().ifd(image.ifd).tag(image.offsets_tag());
-    let rows_left = image.height.saturating_sub(y * image.block_height);
+    let first_row = y.saturating_mul(image.block_height);
+    let rows_left = image.height.saturating_sub(first_row);
     let rows = if image.tiled {
         image.block_height
     } else {
@@ -115,19 +116,28 @@ fn chunk_ref(
             let (Some(&base), Some(&total)) = (index.offsets.first(), index.counts.first()) else {
                 return Err(Error::format(loc(), "no strip offset"));
             };
-            let start = y * image.block_height * chop.scanline_bytes;
-            let len = rows as u64 * chop.scanline_bytes;
-            if start + len > total {
+            let start = first_row.checked_mul(chop.scanline_bytes);
+            let len = (rows as u64).checked_mul(chop.scanline_bytes);
+            let (Some(start), Some(len)) = (start, len) else {
+                return Err(Error::format(loc(), "strip size overflows"));
+            };
+            if start.saturating_add(len) > total {
                 return Err(Error::format(
                     loc(),
                     format!(
-                        "strip holds {total} bytes, row {} needs {}",
-                        y * image.block_height,
-                        start + len
+                        "strip holds {total} bytes, row {first_row} needs {}",
+                        start.saturating_add(len)
                     ),
                 ));
             }
-            (base + start, if base == 0 { 0 } else { len })
+            if base == 0 {
+                (0, 0)
+            } else {
+                let at = base
+                    .checked_add(start)
+                    .ok_or_else(|| Error::format(loc(), "strip offset overflows"))?;
+                (at, len)
+            }
         }
         None => {
             let (Some(&o), Some(&c)) = (index.offsets.get(i), index.counts.get(i)) else {
@@ -156,12 +166,13 @@ fn chunk_ref(
                 format!("block {i} lies past the end of the file ({size} bytes)"),
             ));
         }
-        let decoded = image.block_width
-            * image.block_height
-            * u64::from(image.samples_per_pixel)
-            * u64::from(image.bits_per_sample)
-            / 8;
-        let limit = decoded * MAX_COMPRESSION_OVERHEAD + (1 << 20);
+        // A lying byte count must not make us download gigabytes: a chunk
+        // may be at most twice its decoded size, plus 1 MiB.
+        let limit = image
+            .decoded_block_bytes()
+            .unwrap_or(u64::MAX)
+            .saturating_mul(MAX_COMPRESSION_OVERHEAD)
+            .saturating_add(1 << 20);
         if count > limit {
             return Err(Error::LimitExceeded {
                 location: loc().range(off..end),

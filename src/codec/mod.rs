@@ -166,6 +166,18 @@ impl ChunkSpec {
 
 /// Decodes one chunk into native-order samples (see the module docs).
 pub fn decode_chunk(codec: Codec, data: &[u8], spec: &ChunkSpec, jpeg_tables: Option<&[u8]>) -> CodecResult<Vec<u8>> {
+    // Every size below is a product of these; callers check the block
+    // against `Limits::max_block_bytes`, this guards the arithmetic itself.
+    let fits = (spec.width.checked_mul(spec.samples))
+        .and_then(|n| n.checked_mul(usize::from(spec.bits.max(8))))
+        .and_then(|n| n.checked_mul(spec.height))
+        .and_then(|n| n.checked_mul(spec.dtype.size().max(1)));
+    if fits.is_none() {
+        return err(format!(
+            "a {}x{} chunk of {} {}-bit samples is too large to address",
+            spec.width, spec.height, spec.samples, spec.bits
+        ));
+    }
     let expected = spec.stored_len();
     let raw = match codec {
         Codec::None => {

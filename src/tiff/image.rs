@@ -241,6 +241,18 @@ impl ImageIfd {
         }
     }
 
+    /// Bytes of one decoded block (all samples, in the output type), or
+    /// `None` when the product overflows. Checked against
+    /// `Limits::max_block_bytes` before a block is planned or decoded.
+    pub fn decoded_block_bytes(&self) -> Option<u64> {
+        let out_sample = self.data_type().map_or(8, |d| d.size() as u64);
+        let stored_sample = u64::from(self.bits_per_sample).div_ceil(8);
+        self.block_width
+            .checked_mul(self.block_height)?
+            .checked_mul(u64::from(self.samples_per_pixel))?
+            .checked_mul(out_sample.max(stored_sample))
+    }
+
     /// A transparency mask (NewSubfileType bit 4).
     pub fn is_mask(&self) -> bool {
         self.subfile_type & SUBFILE_MASK != 0
