@@ -2,10 +2,13 @@
 //!
 //! Entries are compressed block bytes keyed by (object, ETag/version, byte
 //! range), weighted by their length and bounded by a byte budget (moka's
-//! TinyLFU eviction). Keying by version means a replaced object never
-//! serves stale bytes. Concurrent loads of one key are merged into one:
-//! a hundred readers of one tile cause one request. One cache can serve many
-//! readers (`Options::with_shared_block_cache`).
+//! TinyLFU eviction). The object's identity is part of the key (a URL with
+//! its ETag, version or Last-Modified and size; a caller-built store
+//! instance; or an id of its own for bytes in memory and for objects without
+//! any validator), so a replaced object never serves stale bytes and one
+//! file's blocks are never handed to another. One cache can serve many
+//! readers (`Options::with_shared_block_cache`); concurrent loads are merged
+//! by the fetcher, not here.
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -13,15 +16,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 
-use crate::error::Error;
+use crate::source::ObjectId;
 
-/// Identifies a block's bytes.
+/// Identifies a block's bytes: the object (its identity includes its
+/// ETag, version or Last-Modified, see [`ObjectId`]) and the byte range.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct BlockKey {
-    /// The object (URL or path).
-    pub object: Arc<str>,
-    /// Its ETag or version at open ("" when the store gives none).
-    pub version: Arc<str>,
+    /// The object and its version.
+    pub object: ObjectId,
     /// Start of the byte range.
     pub start: u64,
     /// End of the byte range (exclusive).
@@ -58,11 +60,10 @@ impl BlockCache {
         }
     }
 
-    /// The key of `range` of `object` at `version`.
-    pub fn key(object: &Arc<str>, version: &Arc<str>, range: &Range<u64>) -> BlockKey {
+    /// The key of `range` of `object`.
+    pub fn key(object: &ObjectId, range: &Range<u64>) -> BlockKey {
         BlockKey {
             object: object.clone(),
-            version: version.clone(),
             start: range.start,
             end: range.end,
         }
@@ -76,13 +77,9 @@ impl BlockCache {
         v
     }
 
-    /// The cached bytes, or `load`'s; concurrent calls for one key run
-    /// `load` once and share its result (errors included).
-    pub async fn get_or_load<F>(&self, key: BlockKey, load: F) -> Result<Bytes, Arc<Error>>
-    where
-        F: std::future::Future<Output = Result<Bytes, Arc<Error>>>,
-    {
-        self.inner.try_get_with(key, load).await.map_err(|e| (*e).clone())
+    /// Stores `bytes` under `key`.
+    pub async fn insert(&self, key: BlockKey, bytes: Bytes) {
+        self.inner.insert(key, bytes).await;
     }
 
     /// Bytes held (after pending evictions are applied).
@@ -107,9 +104,7 @@ impl BlockCache {
 pub(crate) struct CachedHeader {
     pub tiff: crate::tiff::TiffFile,
     pub header_bytes: crate::tiff::RangeBuffers,
-    pub size: u64,
-    pub etag: Option<String>,
-    pub version: Option<String>,
+    pub pin: Option<crate::source::ObjectPin>,
 }
 
 /// Parsed headers by URL, so that opening the same object again costs no

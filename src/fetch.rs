@@ -9,10 +9,11 @@
 //! still one request). We do not use object_store's `get_ranges`: it merges
 //! gaps up to 1 MiB (measured: 900 KB fetched for 1.2 KB).
 //!
-//! [`Fetcher::fetch`] serves cached blocks, issues the planned requests
-//! concurrently (at most `max_concurrency` in flight), caches each block's
-//! bytes, and shares identical requests already in flight, so that
-//! concurrent reads of one tile cost one request.
+//! [`Fetcher::fetch`] serves cached blocks, waits on requests already in
+//! flight that carry a block (so concurrent reads of one tile cost one
+//! request), and issues the rest concurrently (at most `max_concurrency`
+//! in flight per reader), each as a task of its own that caches its blocks.
+//! This in-flight map is the one single-flight mechanism.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -22,11 +23,10 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use futures::future::{BoxFuture, FutureExt, Shared};
-use futures::{StreamExt, TryStreamExt};
 
 use crate::cache::BlockCache;
 use crate::error::{Error, Result};
-use crate::source::ByteSource;
+use crate::source::{ByteSource, ObjectId};
 use crate::tiff::RangeBuffers;
 
 /// One planned request and the block ranges it carries.
@@ -63,20 +63,28 @@ pub fn plan_requests(chunks: &[Range<u64>], gap: Option<u64>, cap: u64) -> Vec<R
     out
 }
 
-type SharedFetch = Shared<BoxFuture<'static, std::result::Result<Bytes, Arc<Error>>>>;
+/// One request in flight, shared by every read that needs its bytes.
+type Flight = Shared<BoxFuture<'static, std::result::Result<Bytes, Arc<Error>>>>;
+
+/// Requests in flight by byte range.
+type Flights = Arc<Mutex<HashMap<(u64, u64), Flight>>>;
 
 /// Fetches block ranges of one object through the cache.
+///
+/// Each request runs as its own task: a read that is dropped mid-way
+/// (cancelled, timed out by its caller) leaves its requests to finish,
+/// fill the cache and leave the in-flight map, so the reader is as if the
+/// read had never started. A failed request leaves the map too: the next
+/// read asks again instead of inheriting the error.
 pub struct Fetcher {
     source: Arc<ByteSource>,
     cache: Option<Arc<BlockCache>>,
-    object: Arc<str>,
-    version: Arc<str>,
+    object: ObjectId,
     gap: Option<u64>,
     cap: u64,
-    concurrency: usize,
     /// Bounds requests in flight across every concurrent fetch of this reader.
-    permits: tokio::sync::Semaphore,
-    inflight: Mutex<HashMap<(u64, u64), SharedFetch>>,
+    permits: Arc<tokio::sync::Semaphore>,
+    inflight: Flights,
     wait_nanos: AtomicU64,
 }
 
@@ -89,18 +97,14 @@ impl Fetcher {
         cap: u64,
         concurrency: usize,
     ) -> Self {
-        let object: Arc<str> = source.url().into();
-        let version: Arc<str> = source.etag().or(source.version()).unwrap_or("").into();
         Self {
+            object: source.object_id(),
             source,
             cache,
-            object,
-            version,
             gap,
             cap,
-            concurrency: concurrency.max(1),
-            permits: tokio::sync::Semaphore::new(concurrency.max(1)),
-            inflight: Mutex::new(HashMap::new()),
+            permits: Arc::new(tokio::sync::Semaphore::new(concurrency.max(1))),
+            inflight: Arc::default(),
             wait_nanos: AtomicU64::new(0),
         }
     }
@@ -115,14 +119,22 @@ impl Fetcher {
         self.wait_nanos.load(Ordering::Relaxed)
     }
 
-    /// The bytes of every range in `chunks`.
+    /// The bytes of every range in `chunks`: from the cache, from requests
+    /// already in flight that cover them, or from new merged requests.
     pub async fn fetch(&self, chunks: &[Range<u64>]) -> Result<RangeBuffers> {
         let started = Instant::now();
+        let result = self.fetch_uncounted(chunks).await;
+        self.wait_nanos
+            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        result
+    }
+
+    async fn fetch_uncounted(&self, chunks: &[Range<u64>]) -> Result<RangeBuffers> {
         let mut buffers = RangeBuffers::new();
         let mut missing = Vec::new();
         for c in chunks {
             let cached = match &self.cache {
-                Some(cache) => cache.get(&BlockCache::key(&self.object, &self.version, c)).await,
+                Some(cache) => cache.get(&BlockCache::key(&self.object, c)).await,
                 None => None,
             };
             match cached {
@@ -130,75 +142,91 @@ impl Fetcher {
                 None => missing.push(c.clone()),
             }
         }
-        let requests = plan_requests(&missing, self.gap, self.cap);
-        let fetched: Vec<Vec<(u64, Bytes)>> = futures::stream::iter(requests)
-            .map(|req| self.fetch_request(req))
-            .buffer_unordered(self.concurrency)
-            .try_collect()
-            .await?;
-        for (start, bytes) in fetched.into_iter().flatten() {
+        // Chunks a request in flight already carries wait for it.
+        let mut waits: Vec<(Range<u64>, Flight, Vec<Range<u64>>)> = Vec::new();
+        let mut rest = Vec::new();
+        {
+            let flights = lock(&self.inflight);
+            for c in missing {
+                match flights.iter().find(|(k, _)| k.0 <= c.start && c.end <= k.1) {
+                    Some((&(a, b), f)) => waits.push((a..b, f.clone(), vec![c])),
+                    None => rest.push(c),
+                }
+            }
+        }
+        for req in plan_requests(&rest, self.gap, self.cap) {
+            let flight = self.flight(&req);
+            waits.push((req.range, flight, req.chunks));
+        }
+        let sliced = futures::future::try_join_all(waits.into_iter().map(|(range, flight, chunks)| async move {
+            let all = flight.await.map_err(|e| (*e).clone())?;
+            chunks
+                .iter()
+                .map(|c| slice(&all, &range, c, self.source.url()).map(|b| (c.start, b)))
+                .collect::<Result<Vec<_>>>()
+        }))
+        .await?;
+        for (start, bytes) in sliced.into_iter().flatten() {
             buffers.push(start, bytes);
         }
-        self.wait_nanos
-            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         Ok(buffers)
     }
 
-    async fn fetch_request(&self, req: Request) -> Result<Vec<(u64, Bytes)>> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))?;
-        let shared = self.shared(req.range.clone());
-        let mut out = Vec::with_capacity(req.chunks.len());
-        for c in &req.chunks {
-            let slice = |all: Bytes| -> std::result::Result<Bytes, Arc<Error>> {
-                let (a, b) = ((c.start - req.range.start) as usize, (c.end - req.range.start) as usize);
-                if b > all.len() {
-                    return Err(Arc::new(Error::format(
-                        crate::Location::new().source(self.source.url()).range(c.clone()),
-                        format!(
-                            "the object ended after {} of the {} bytes asked for",
-                            all.len(),
-                            req.range.end - req.range.start
-                        ),
-                    )));
-                }
-                Ok(all.slice(a..b))
-            };
-            let bytes = match &self.cache {
-                Some(cache) => {
-                    let key = BlockCache::key(&self.object, &self.version, c);
-                    let s = shared.clone();
-                    cache.get_or_load(key, async move { slice(s.await?) }).await
-                }
-                None => shared.clone().await.and_then(slice),
-            };
-            out.push((c.start, bytes.map_err(|e| (*e).clone())?));
+    /// The request for `req` in flight, started as a task of its own if
+    /// none is. The task caches the request's chunks, then leaves the
+    /// in-flight map, whether it succeeded or failed.
+    fn flight(&self, req: &Request) -> Flight {
+        let key = (req.range.start, req.range.end);
+        let mut flights = lock(&self.inflight);
+        if let Some(f) = flights.get(&key) {
+            return f.clone();
         }
-        self.forget(&req.range, &shared);
-        Ok(out)
-    }
-
-    /// The in-flight fetch of `range`, started if none is.
-    fn shared(&self, range: Range<u64>) -> SharedFetch {
-        let mut map = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
-        map.entry((range.start, range.end))
-            .or_insert_with(|| {
-                let source = self.source.clone();
-                async move { source.get_range(range).await.map_err(Arc::new) }
-                    .boxed()
-                    .shared()
-            })
-            .clone()
-    }
-
-    fn forget(&self, range: &Range<u64>, fut: &SharedFetch) {
-        let mut map = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
-        if map.get(&(range.start, range.end)).is_some_and(|f| f.ptr_eq(fut)) {
-            map.remove(&(range.start, range.end));
+        let (source, cache, object) = (self.source.clone(), self.cache.clone(), self.object.clone());
+        let (permits, map, req) = (self.permits.clone(), self.inflight.clone(), req.clone());
+        let task = tokio::spawn(async move {
+            let result = match permits.acquire_owned().await {
+                Ok(_permit) => source.get_range(req.range.clone()).await.map_err(Arc::new),
+                Err(e) => Err(Arc::new(Error::Internal(e.to_string()))),
+            };
+            if let (Ok(all), Some(cache)) = (&result, &cache) {
+                for c in &req.chunks {
+                    if let Ok(b) = slice(all, &req.range, c, source.url()) {
+                        cache.insert(BlockCache::key(&object, c), b).await;
+                    }
+                }
+            }
+            lock(&map).remove(&(req.range.start, req.range.end));
+            result
+        });
+        let flight = async move {
+            task.await
+                .unwrap_or_else(|e| Err(Arc::new(Error::Internal(format!("fetch task failed: {e}")))))
         }
+        .boxed()
+        .shared();
+        flights.insert(key, flight.clone());
+        flight
+    }
+}
+
+fn lock(flights: &Flights) -> std::sync::MutexGuard<'_, HashMap<(u64, u64), Flight>> {
+    flights.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Chunk `c` out of the bytes `all` fetched for `range`; a body shorter
+/// than the chunk needs means the object ends early (a truncated file).
+fn slice(all: &Bytes, range: &Range<u64>, c: &Range<u64>, url: &str) -> Result<Bytes> {
+    let (a, b) = (c.start.saturating_sub(range.start), c.end.saturating_sub(range.start));
+    match (usize::try_from(a), usize::try_from(b)) {
+        (Ok(a), Ok(b)) if a <= b && b <= all.len() => Ok(all.slice(a..b)),
+        _ => Err(Error::format(
+            crate::Location::new().source(url).range(c.clone()),
+            format!(
+                "the object ended after {} of the {} bytes asked for",
+                all.len(),
+                range.end - range.start
+            ),
+        )),
     }
 }
 

@@ -27,7 +27,7 @@ use crate::levels::{Level, classify};
 use crate::options::{Limits, Options};
 use crate::profile::Profile;
 use crate::raster::MaskedArray;
-use crate::source::{ByteSource, RequestStats, resolve};
+use crate::source::{ByteSource, RequestStats, identity, resolve};
 use crate::tiff::{DecodeResult, GhostArea, HeaderDecoder, Ifd, RangeBuffers, TiffFile, Value, merge_ranges};
 use crate::tile::{BlockIndex, DecodeContext, TilePlan};
 
@@ -95,7 +95,8 @@ impl CogReader {
     /// Opens `src` with the given options.
     pub async fn open_with(src: &str, options: Options) -> Result<Self> {
         let (store, path, name) = resolve(src, &options)?;
-        Self::from_source(ByteSource::from_store(store, path, name), options).await
+        let id = identity(src, &path);
+        Self::from_source(ByteSource::from_named_store(store, path, name, id), options).await
     }
 
     /// Opens `path` in an object store you built yourself.
@@ -112,27 +113,31 @@ impl CogReader {
     async fn from_source(source: ByteSource, options: Options) -> Result<Self> {
         let url = source.url().to_string();
         let tag = |e: Error| e.with_source(&url);
-        let header_cache = options.header_cache.clone().filter(|_| !source.is_memory());
+        // Only a name every reader shares (a URL, an absolute path) keys the header cache.
+        let header_cache = options
+            .header_cache
+            .clone()
+            .zip(source.global_name().map(str::to_string));
         let cached = match &header_cache {
-            Some(c) => c.get(&url).await,
+            Some((c, id)) => c.get(id).await,
             None => None,
         };
         let (tiff, header_bytes) = match cached {
             Some(h) => {
-                source.pin_known(h.etag.clone(), h.version.clone(), h.size);
+                if let Some(pin) = &h.pin {
+                    source.pin_known(pin.clone());
+                }
                 (h.tiff.clone(), h.header_bytes.clone())
             }
             None => {
                 let (tiff, bytes) = Self::read_header(&source, &options).await?;
-                if let Some(c) = &header_cache {
+                if let Some((c, id)) = &header_cache {
                     let header = CachedHeader {
                         tiff: tiff.clone(),
                         header_bytes: bytes.clone(),
-                        size: source.size().unwrap_or(0),
-                        etag: source.etag().map(str::to_string),
-                        version: source.version().map(str::to_string),
+                        pin: source.pin(),
                     };
-                    c.insert(url.clone(), header).await;
+                    c.insert(id.clone(), header).await;
                 }
                 (tiff, bytes)
             }

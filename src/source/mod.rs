@@ -23,6 +23,7 @@ use object_store::path::Path;
 use object_store::{GetOptions, GetRange, ObjectStore};
 
 use crate::error::{Error, Result};
+pub(crate) use url::identity;
 pub use url::resolve;
 
 /// Requests made and bytes received by a source.
@@ -34,11 +35,63 @@ pub struct RequestStats {
     pub bytes: u64,
 }
 
-#[derive(Debug, Clone)]
-struct ObjectPin {
-    etag: Option<String>,
-    version: Option<String>,
-    size: u64,
+/// What the first response told about the object: checked against every
+/// later response, and sent as a precondition where the server can honour it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ObjectPin {
+    pub(crate) etag: Option<String>,
+    pub(crate) version: Option<String>,
+    /// `None` when the server sent no Last-Modified.
+    pub(crate) last_modified: Option<chrono::DateTime<chrono::Utc>>,
+    pub(crate) size: u64,
+}
+
+impl ObjectPin {
+    /// The ETag when it is strong: a weak one (`W/"..."`) cannot be sent as
+    /// `If-Match` (servers answer 412 to it, RFC 9110 13.1.1), only compared.
+    fn strong_etag(&self) -> Option<&str> {
+        self.etag.as_deref().filter(|e| !e.starts_with("W/"))
+    }
+
+    /// A string that changes whenever the object's bytes may have changed,
+    /// or `None` when the server gave nothing to tell versions apart.
+    fn validator(&self) -> Option<String> {
+        if let Some(e) = self.strong_etag() {
+            return Some(format!("etag {e}"));
+        }
+        if let Some(v) = &self.version {
+            return Some(format!("version {v}"));
+        }
+        if self.etag.is_none() && self.last_modified.is_none() {
+            return None;
+        }
+        Some(format!(
+            "weak {} modified {} size {}",
+            self.etag.as_deref().unwrap_or("-"),
+            self.last_modified.map_or(0, |t| t.timestamp_micros()),
+            self.size
+        ))
+    }
+
+    /// The pin a response implies, with object_store's epoch-0 stand-in for
+    /// a missing Last-Modified turned back into `None`.
+    fn of(meta: &object_store::ObjectMeta) -> ObjectPin {
+        ObjectPin {
+            etag: meta.e_tag.clone(),
+            version: meta.version.clone(),
+            last_modified: Some(meta.last_modified).filter(|t| t.timestamp() != 0),
+            size: meta.size,
+        }
+    }
+
+    /// Whether `later` describes another object than `self`.
+    fn differs(&self, later: &ObjectPin) -> bool {
+        let differ = |a: &Option<String>, b: &Option<String>| matches!((a, b), (Some(a), Some(b)) if a != b);
+        later.size != self.size
+            || differ(&self.etag, &later.etag)
+            || differ(&self.version, &later.version)
+            || matches!((self.last_modified, later.last_modified), (Some(a), Some(b)) if a != b)
+    }
 }
 
 #[derive(Debug)]
@@ -47,31 +100,122 @@ enum Backend {
     Memory(Bytes),
 }
 
+/// How a source's object is named in a cache shared between readers.
+#[derive(Debug, Clone)]
+enum Naming {
+    /// A URL or absolute file path: the same name is the same object.
+    Global(Arc<str>),
+    /// A path in a store the caller built: only the same store instance
+    /// names the same object.
+    InStore,
+    /// Nothing else names it (bytes in memory).
+    Unique,
+}
+
+/// Which object a cached block belongs to. Two sources share blocks only
+/// when their identities are equal: same URL (or same caller-built store
+/// instance and path) and same validator (ETag, version, or Last-Modified
+/// and size). In-memory bytes, and objects whose server gave no validator,
+/// get an identity of their own, so a shared cache never hands one file's
+/// bytes to another.
+#[derive(Clone)]
+pub struct ObjectId {
+    name: ObjectName,
+    validator: Arc<str>,
+}
+
+#[derive(Clone)]
+enum ObjectName {
+    Global(Arc<str>),
+    /// The store is held, so its address cannot be reused while a key lives.
+    Store(Arc<dyn ObjectStore>, Arc<str>),
+    Unique(u64),
+}
+
+impl ObjectName {
+    fn store_addr(store: &Arc<dyn ObjectStore>) -> usize {
+        Arc::as_ptr(store) as *const () as usize
+    }
+}
+
+impl PartialEq for ObjectId {
+    fn eq(&self, other: &Self) -> bool {
+        let names = match (&self.name, &other.name) {
+            (ObjectName::Global(a), ObjectName::Global(b)) => a == b,
+            (ObjectName::Store(s, a), ObjectName::Store(t, b)) => {
+                ObjectName::store_addr(s) == ObjectName::store_addr(t) && a == b
+            }
+            (ObjectName::Unique(a), ObjectName::Unique(b)) => a == b,
+            _ => false,
+        };
+        names && self.validator == other.validator
+    }
+}
+
+impl Eq for ObjectId {}
+
+impl std::hash::Hash for ObjectId {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        match &self.name {
+            ObjectName::Global(a) => (0u8, a).hash(h),
+            ObjectName::Store(s, a) => (1u8, ObjectName::store_addr(s), a).hash(h),
+            ObjectName::Unique(a) => (2u8, a).hash(h),
+        }
+        self.validator.hash(h);
+    }
+}
+
+impl std::fmt::Debug for ObjectId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.name {
+            ObjectName::Global(a) => write!(f, "{a}")?,
+            ObjectName::Store(s, a) => write!(f, "{s}@{:x}/{a}", ObjectName::store_addr(s))?,
+            ObjectName::Unique(a) => write!(f, "<unique #{a}>")?,
+        }
+        write!(f, " [{}]", self.validator)
+    }
+}
+
+/// Ids of sources that nothing else may name.
+static UNIQUE_IDS: AtomicU64 = AtomicU64::new(1);
+
 /// A readable object: a store and a path, or bytes in memory.
 #[derive(Debug)]
 pub struct ByteSource {
     backend: Backend,
     url: String,
+    naming: Naming,
+    unique: u64,
     requests: AtomicU64,
     bytes: AtomicU64,
     pin: OnceLock<ObjectPin>,
 }
 
 impl ByteSource {
-    /// A source reading `path` from `store`; `url` names it in errors.
+    /// A source reading `path` from a `store` the caller built; `url` names
+    /// it in errors. Blocks are shared through a cache only with sources on
+    /// the same store instance.
     pub fn from_store(store: Arc<dyn ObjectStore>, path: Path, url: impl Into<String>) -> Self {
-        Self::new(Backend::Store { store, path }, url.into())
+        Self::new(Backend::Store { store, path }, url.into(), Naming::InStore)
+    }
+
+    /// A source whose `identity` (a URL, or an absolute path for local
+    /// files) names the object for every reader.
+    pub(crate) fn from_named_store(store: Arc<dyn ObjectStore>, path: Path, url: String, identity: String) -> Self {
+        Self::new(Backend::Store { store, path }, url, Naming::Global(identity.into()))
     }
 
     /// A source over bytes in memory (named `<memory>` in errors).
     pub fn from_bytes(bytes: Bytes) -> Self {
-        Self::new(Backend::Memory(bytes), "<memory>".into())
+        Self::new(Backend::Memory(bytes), "<memory>".into(), Naming::Unique)
     }
 
-    fn new(backend: Backend, url: String) -> Self {
+    fn new(backend: Backend, url: String, naming: Naming) -> Self {
         Self {
             backend,
             url,
+            naming,
+            unique: UNIQUE_IDS.fetch_add(1, Ordering::Relaxed),
             requests: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             pin: OnceLock::new(),
@@ -81,6 +225,38 @@ impl ByteSource {
     /// The URL or path this source reads.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The identity of the object's bytes, for cache keys (see [`ObjectId`]).
+    /// Known once the first response has pinned the object.
+    pub fn object_id(&self) -> ObjectId {
+        let validator = self.pin.get().and_then(ObjectPin::validator);
+        let unique = ObjectId {
+            name: ObjectName::Unique(self.unique),
+            validator: "".into(),
+        };
+        let Some(validator) = validator else {
+            return unique;
+        };
+        let name = match (&self.naming, &self.backend) {
+            (Naming::Global(n), _) => ObjectName::Global(n.clone()),
+            (Naming::InStore, Backend::Store { store, path }) => ObjectName::Store(store.clone(), path.as_ref().into()),
+            _ => return unique,
+        };
+        ObjectId {
+            name,
+            validator: validator.into(),
+        }
+    }
+
+    /// The name that identifies the object for every reader (a URL, or an
+    /// absolute path), when there is one: caller-built stores and bytes in
+    /// memory have none.
+    pub(crate) fn global_name(&self) -> Option<&str> {
+        match &self.naming {
+            Naming::Global(n) => Some(n),
+            _ => None,
+        }
     }
 
     /// The object's size, once a response has told it.
@@ -101,9 +277,14 @@ impl ByteSource {
         self.pin.get().and_then(|p| p.version.as_deref())
     }
 
-    /// Pins the object to a version known from an earlier open (no request).
-    pub(crate) fn pin_known(&self, etag: Option<String>, version: Option<String>, size: u64) {
-        let _ = self.pin.set(ObjectPin { etag, version, size });
+    /// What the first response told about the object.
+    pub(crate) fn pin(&self) -> Option<ObjectPin> {
+        self.pin.get().cloned()
+    }
+
+    /// Pins the object to what an earlier open learnt (no request).
+    pub(crate) fn pin_known(&self, pin: ObjectPin) {
+        let _ = self.pin.set(pin);
     }
 
     /// True for in-memory bytes.
@@ -121,11 +302,12 @@ impl ByteSource {
 
     /// Fetches `range`. A range running past the end of the object returns
     /// the bytes up to the end (so one opening GET works on small files); a
-    /// range starting at or past the end is an error.
+    /// range starting at or past the end is an error. A body cut short by
+    /// the transport is asked for once more, then reported as [`Error::Io`].
     pub async fn get_range(&self, range: Range<u64>) -> Result<Bytes> {
-        self.requests.fetch_add(1, Ordering::Relaxed);
         let bytes = match &self.backend {
             Backend::Memory(all) => {
+                self.requests.fetch_add(1, Ordering::Relaxed);
                 let len = all.len() as u64;
                 if range.start >= len && range.end > range.start {
                     return Err(Error::format(
@@ -137,25 +319,84 @@ impl ByteSource {
                 all.slice(a..b.max(a))
             }
             Backend::Store { store, path } => {
-                let pin = self.pin.get();
-                let opts = GetOptions {
-                    range: Some(GetRange::Bounded(range.clone())),
-                    if_match: pin.and_then(|p| p.etag.clone()),
-                    version: pin.and_then(|p| p.version.clone()),
-                    ..Default::default()
+                let attempt = match self.get_store_range(store, path, &range).await {
+                    Err(ShortBody(_)) => self.get_store_range(store, path, &range).await,
+                    done => done,
                 };
-                tracing::debug!(url = %self.url, start = range.start, end = range.end, "GET range");
-                let res = store.get_opts(path, opts).await.map_err(|e| self.map_err(e, &range))?;
-                let _ = self.pin.set(ObjectPin {
-                    etag: res.meta.e_tag.clone(),
-                    version: res.meta.version.clone(),
-                    size: res.meta.size,
-                });
-                res.bytes().await.map_err(|e| self.map_err(e, &range))?
+                return attempt.map_err(|ShortBody(e)| self.io(e, &range))?;
             }
         };
         self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         Ok(bytes)
+    }
+
+    /// One ranged GET with the pin's preconditions; the outer error is a
+    /// body shorter than the object's size allows (worth one retry).
+    async fn get_store_range(
+        &self,
+        store: &Arc<dyn ObjectStore>,
+        path: &Path,
+        range: &Range<u64>,
+    ) -> std::result::Result<Result<Bytes>, ShortBody> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let pin = self.pin.get();
+        let opts = GetOptions {
+            range: Some(GetRange::Bounded(range.clone())),
+            if_match: pin.and_then(|p| p.strong_etag().map(str::to_string)),
+            version: pin.and_then(|p| p.version.clone()),
+            // Without a strong ETag or a version, Last-Modified is the precondition.
+            if_unmodified_since: pin
+                .filter(|p| p.strong_etag().is_none() && p.version.is_none())
+                .and_then(|p| p.last_modified),
+            ..Default::default()
+        };
+        tracing::debug!(url = %self.url, start = range.start, end = range.end, "GET range");
+        let res = match store.get_opts(path, opts).await {
+            Ok(r) => r,
+            Err(e) => return Ok(Err(self.map_err(e, range))),
+        };
+        let seen = ObjectPin::of(&res.meta);
+        let pin = self.pin.get_or_init(|| seen.clone());
+        // Servers that ignore If-Match, and weak ETags, are caught here.
+        if pin.differs(&seen) {
+            return Ok(Err(self.changed()));
+        }
+        let bytes = match res.bytes().await {
+            Ok(b) => b,
+            Err(e) => return Ok(Err(self.map_err(e, range))),
+        };
+        self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        let expected = range.end.min(pin.size).saturating_sub(range.start);
+        if (bytes.len() as u64) < expected {
+            return Err(ShortBody(object_store::Error::Generic {
+                store: "async-cog",
+                source: format!(
+                    "the body ended after {} of {expected} bytes (connection cut?)",
+                    bytes.len()
+                )
+                .into(),
+            }));
+        }
+        Ok(Ok(bytes))
+    }
+
+    fn changed(&self) -> Error {
+        let pin = self.pin.get();
+        Error::Changed {
+            url: self.url.clone(),
+            expected: pin
+                .and_then(|p| p.etag.clone().or(p.version.clone()))
+                .or(pin.and_then(|p| p.last_modified.map(|t| format!("last modified {t}"))))
+                .unwrap_or_else(|| "?".into()),
+        }
+    }
+
+    fn io(&self, source: object_store::Error, range: &Range<u64>) -> Error {
+        Error::Io {
+            url: self.url.clone(),
+            range: range.clone(),
+            source: Arc::new(source),
+        }
     }
 
     /// Fetches several ranges concurrently, one request each, in order.
@@ -164,24 +405,19 @@ impl ByteSource {
     }
 
     fn map_err(&self, e: object_store::Error, range: &Range<u64>) -> Error {
-        let url = self.url.clone();
         match e {
-            object_store::Error::NotFound { .. } => Error::NotFound { url },
-            object_store::Error::Precondition { .. } => Error::Changed {
-                url,
-                expected: self.etag().or(self.version()).unwrap_or("?").to_string(),
-            },
+            object_store::Error::NotFound { .. } => Error::NotFound { url: self.url.clone() },
+            object_store::Error::Precondition { .. } => self.changed(),
             e @ (object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. }) => {
                 Error::PermissionDenied {
-                    url,
+                    url: self.url.clone(),
                     message: e.to_string(),
                 }
             }
-            source => Error::Io {
-                url,
-                range: range.clone(),
-                source: Arc::new(source),
-            },
+            source => self.io(source, range),
         }
     }
 }
+
+/// A body shorter than asked for, though the object is long enough.
+struct ShortBody(object_store::Error);

@@ -58,6 +58,16 @@ pub fn resolve(src: &str, options: &Options) -> Result<(Arc<dyn ObjectStore>, Pa
     }
 }
 
+/// The name that identifies the object `src` resolved to for every reader
+/// (a block cache shared between readers keys by it): the URL as given, or
+/// for local files the absolute, canonical path.
+pub(crate) fn identity(src: &str, path: &Path) -> String {
+    match src.split_once("://") {
+        Some((scheme, _)) if !scheme.eq_ignore_ascii_case("file") => src.to_string(),
+        _ => format!("file:///{path}"),
+    }
+}
+
 fn local(src: &str, p: &std::path::Path) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
     let abs = std::fs::canonicalize(p).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::NotFound { url: src.to_string() },

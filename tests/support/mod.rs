@@ -34,10 +34,28 @@ pub struct Logged {
     pub finished: std::time::Instant,
 }
 
+/// What the server tells clients to tell versions of a file apart.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Validators {
+    /// A strong ETag and Last-Modified (the default, as S3 does).
+    #[default]
+    Strong,
+    /// A weak ETag (`W/"..."`) and Last-Modified; `If-Match` with a weak
+    /// tag fails (412), as RFC 9110's strong comparison requires.
+    Weak,
+    /// Last-Modified only (the file's modification time).
+    LastModifiedOnly,
+    /// Neither ETag nor Last-Modified.
+    None,
+}
+
 #[derive(Default)]
 struct State {
     log: Mutex<Vec<Logged>>,
     latency: Mutex<Duration>,
+    validators: Mutex<Validators>,
+    /// GETs still to answer 503 before serving normally again.
+    fail_next: Mutex<u32>,
     /// File contents by path, with the modification time they were read at,
     /// so that answers are slices, not a fresh read of the whole file.
     files: Mutex<std::collections::HashMap<PathBuf, (std::time::SystemTime, bytes::Bytes, String)>>,
@@ -93,6 +111,16 @@ impl RangeServer {
     /// Delay added before each answer.
     pub fn set_latency(&self, d: Duration) {
         *self.state.latency.lock().unwrap() = d;
+    }
+
+    /// Chooses the validators sent with every answer.
+    pub fn set_validators(&self, v: Validators) {
+        *self.state.validators.lock().unwrap() = v;
+    }
+
+    /// Answers the next `n` requests with 503 Service Unavailable.
+    pub fn fail_next(&self, n: u32) {
+        *self.state.fail_next.lock().unwrap() = n;
     }
 
     /// Requests with `method` in the log.
@@ -194,16 +222,39 @@ async fn answer(
         }
     };
     let len = data.len() as u64;
+    {
+        let mut fail = state.fail_next.lock().unwrap();
+        if *fail > 0 {
+            *fail -= 1;
+            return status(StatusCode::SERVICE_UNAVAILABLE);
+        }
+    }
+    let validators = *state.validators.lock().unwrap();
+    let etag = match validators {
+        Validators::Weak => format!("W/{etag}"),
+        _ => etag,
+    };
     if let Some(m) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok())
-        && m != etag
+        && (m != etag || m.starts_with("W/"))
         && m != "*"
     {
         return status(StatusCode::PRECONDITION_FAILED);
     }
-    let builder = Response::builder()
-        .header(header::ETAG, &etag)
-        .header(header::ACCEPT_RANGES, "bytes")
-        .header(header::LAST_MODIFIED, "Sat, 21 Nov 2026 00:00:00 GMT");
+    if let Some(since) = headers
+        .get(header::IF_UNMODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| httpdate::parse_http_date(v).ok())
+        && unix_secs(modified) > unix_secs(since)
+    {
+        return status(StatusCode::PRECONDITION_FAILED);
+    }
+    let mut builder = Response::builder().header(header::ACCEPT_RANGES, "bytes");
+    if matches!(validators, Validators::Strong | Validators::Weak) {
+        builder = builder.header(header::ETAG, &etag);
+    }
+    if validators != Validators::None {
+        builder = builder.header(header::LAST_MODIFIED, httpdate::fmt_http_date(modified));
+    }
     let range = headers
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
@@ -233,6 +284,11 @@ async fn answer(
     }
     logged.bytes = body.len() as u64;
     builder.body(Body::from(body)).unwrap()
+}
+
+/// Whole seconds since 1970 (HTTP dates carry no fraction).
+fn unix_secs(t: std::time::SystemTime) -> u64 {
+    t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 /// The crate's fixtures directory.
@@ -268,6 +324,34 @@ pub fn fixtures() -> Vec<(String, serde_json::Value)> {
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// GDAL's SHA-256 of every tile of fixture `rel`, by (z, x, y): (data,
+/// mask), from fixtures/NAME.tiles.json.
+pub fn gdal_tiles(rel: &str) -> std::collections::HashMap<(u64, u64, u64), (String, String)> {
+    let text = std::fs::read_to_string(fixtures_dir().join(rel.replace(".tif", ".tiles.json"))).unwrap();
+    let tiles: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut out = std::collections::HashMap::new();
+    for level in tiles["levels"].as_array().unwrap() {
+        let z = level["z"].as_u64().unwrap();
+        for t in level["tiles"].as_array().unwrap() {
+            let (x, y) = (t["x"].as_u64().unwrap(), t["y"].as_u64().unwrap());
+            let hashes = (t["data"].as_str().unwrap().into(), t["mask"].as_str().unwrap().into());
+            out.insert((z, x, y), hashes);
+        }
+    }
+    out
+}
+
+/// GDAL's (data, mask) SHA-256 of tile (x, y) of level z of fixture `rel`.
+pub fn gdal_tile_hashes(rel: &str, z: u64, x: u64, y: u64) -> (String, String) {
+    gdal_tiles(rel).remove(&(z, x, y)).unwrap()
+}
+
+/// Our tile's (data, mask) SHA-256, hashed as GDAL's are in tiles.json.
+pub fn tile_hashes(t: &async_cog::MaskedArray) -> (String, String) {
+    let mask: Vec<u8> = t.mask.iter().map(|&m| u8::from(m)).collect();
+    (sha256_hex(&t.data.to_le_bytes()), sha256_hex(&mask))
 }
 
 /// A gzipped `.npy` written by the fixture generators, as f64s.
