@@ -11,25 +11,6 @@ use std::collections::BTreeMap;
 use quick_xml::Reader;
 use quick_xml::events::Event;
 
-/// Parses GDAL_NODATA the way GDAL does: surrounding blanks ignored,
-/// `nan`/`inf` in any case and sign. `None` when it is no number.
-pub fn parse_nodata(s: &str) -> Option<f64> {
-    let t = s.trim().trim_end_matches('\0').trim();
-    let lower = t.to_ascii_lowercase();
-    let unsigned = lower.trim_start_matches(['+', '-']);
-    if unsigned.starts_with("nan") {
-        return Some(f64::NAN);
-    }
-    if unsigned.starts_with("inf") {
-        return Some(if lower.starts_with('-') {
-            f64::NEG_INFINITY
-        } else {
-            f64::INFINITY
-        });
-    }
-    t.parse().ok()
-}
-
 /// Band-level properties from GDAL_METADATA.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct BandMetadata {
@@ -151,18 +132,6 @@ fn unescape_xml(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn nodata_forms_gdal_writes() {
-        assert_eq!(parse_nodata("-9999"), Some(-9999.0));
-        assert_eq!(parse_nodata("255\0"), Some(255.0));
-        assert_eq!(parse_nodata(" -3.4e+38 "), Some(-3.4e38));
-        assert_eq!(parse_nodata("1e20"), Some(1e20));
-        assert!(parse_nodata("nan").unwrap().is_nan());
-        assert!(parse_nodata("-NaN").unwrap().is_nan());
-        assert_eq!(parse_nodata("-inf"), Some(f64::NEG_INFINITY));
-        assert_eq!(parse_nodata("none"), None);
-    }
 
     #[test]
     fn metadata_items_by_band_and_role() {

@@ -41,7 +41,7 @@ pub use geo::{Affine, Bounds};
 pub use levels::Level;
 pub use options::{Limits, Options};
 pub use profile::{BandInfo, Interleave, MaskSource, Profile};
-pub use raster::{ArrayData, DataType, MaskedArray, Sample};
+pub use raster::{ArrayData, DataType, MaskedArray, Nodata, Sample};
 pub use read::{Area, Progress, Raster, ReadRequest, Window, choose_level};
 pub use reader::{CogReader, ReadStats};
 pub use resample::Resampling;

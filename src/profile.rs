@@ -10,10 +10,10 @@
 use std::collections::BTreeMap;
 
 use crate::error::{Error, Location, Result};
-use crate::gdal_tags::{GdalMetadata, parse_nodata};
+use crate::gdal_tags::GdalMetadata;
 use crate::geo::{Affine, Bounds, Crs, Georeference, RasterType};
 use crate::levels::Level;
-use crate::raster::DataType;
+use crate::raster::{DataType, Nodata};
 use crate::tiff::{Ifd, Tag, TiffFile, photometric_name};
 
 /// Where a pixel's validity comes from.
@@ -93,7 +93,7 @@ pub struct Profile {
     /// Ground control points, when the tiepoints are GCPs.
     pub gcps: Vec<[f64; 6]>,
     /// GDAL_NODATA.
-    pub nodata: Option<f64>,
+    pub nodata: Option<Nodata>,
     /// Block width of the full-resolution image.
     pub blockxsize: u64,
     /// Block height of the full-resolution image.
@@ -139,10 +139,7 @@ impl Profile {
         let dtype = img.data_type()?;
         let geo = Georeference::from_ifd(ifd0);
         let transform = geo.transform.unwrap_or(Affine::IDENTITY);
-        let nodata = ifd0
-            .str(Tag::GdalNodata)
-            .and_then(parse_nodata)
-            .map(|v| if dtype == DataType::Float32 { to_float32(v) } else { v });
+        let nodata = ifd0.str(Tag::GdalNodata).and_then(|s| Nodata::parse(s, dtype));
         let gdal_md = ifd0.str(Tag::GdalMetadata).map(GdalMetadata::parse).unwrap_or_default();
         let samples = usize::from(img.samples_per_pixel);
         // GDAL_METADATA's colorinterp, when given, decides which band is alpha;
@@ -211,16 +208,6 @@ impl Profile {
             colormap: colormap(ifd0, img),
         })
     }
-}
-
-/// GDAL reports a float32 band's nodata as a float32 value; values just
-/// past float32's range (written as e.g. `3.40282347e+38`) become its limit.
-fn to_float32(v: f64) -> f64 {
-    let max = f64::from(f32::MAX);
-    if v.is_finite() && (v.abs() - max).abs() <= max * 1e-9 {
-        return max.copysign(v);
-    }
-    f64::from(v as f32)
 }
 
 /// The sample that GDAL reads as alpha: an ExtraSamples entry of 1

@@ -30,27 +30,11 @@ use ndarray::Array3;
 use crate::error::{Error, Location, Result};
 use crate::geo::{Affine, Bounds};
 use crate::options::Limits;
-use crate::raster::{ArrayData, DataType, MaskedArray, Sample};
+use crate::raster::{ArrayData, MaskedArray, Nodata, Sample};
 use crate::reader::CogReader;
 use crate::resample::{Resampling, resample_band, taps};
 
-/// Calls `$go!(T)` for the Rust type of `$dtype`.
-macro_rules! dispatch {
-    ($dtype:expr, $go:ident) => {
-        match $dtype {
-            DataType::UInt8 => $go!(u8),
-            DataType::Int8 => $go!(i8),
-            DataType::UInt16 => $go!(u16),
-            DataType::Int16 => $go!(i16),
-            DataType::UInt32 => $go!(u32),
-            DataType::Int32 => $go!(i32),
-            DataType::UInt64 => $go!(u64),
-            DataType::Int64 => $go!(i64),
-            DataType::Float32 => $go!(f32),
-            DataType::Float64 => $go!(f64),
-        }
-    };
-}
+use crate::raster::dispatch;
 
 /// A window in pixels of one level (fractional offsets and sizes allowed).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -379,7 +363,7 @@ impl CogReader {
             self.options().limits.max_read_bytes,
             Location::new().source(self.url()),
         )?;
-        let fill = p.nodata.unwrap_or(self.options().fill_value);
+        let fill = p.nodata.unwrap_or(Nodata::Float(self.options().fill_value));
         let sampling = Sampling {
             z,
             bands: &bands,
@@ -451,7 +435,8 @@ impl CogReader {
         // the decoding of the others.
         macro_rules! go {
             ($t:ty) => {{
-                let out = Arc::new(Mutex::new((vec![<$t>::from_f64(s.fill); n], vec![true; n])));
+                let fill = <$t>::from_nodata(s.fill).unwrap_or_else(|| <$t>::from_f64(s.fill.as_f64()));
+                let out = Arc::new(Mutex::new((vec![fill; n], vec![true; n])));
                 let (p, o) = (plan.clone(), out.clone());
                 let sink = Arc::new(move |tx: u64, ty: u64, tile: MaskedArray| -> Result<()> {
                     let mut g = o.lock().unwrap_or_else(|e| e.into_inner());
@@ -478,7 +463,7 @@ impl CogReader {
         win: &Window,
         (rows, cols): (usize, usize),
     ) -> Result<MaskedArray> {
-        let (z, bands, fill) = (s.z, s.bands, s.fill);
+        let (z, bands, fill) = (s.z, s.bands, s.fill.as_f64());
         let level = self.level(z)?;
         let (w, h) = (level.width() as i64, level.height() as i64);
         // Source span holding every tap: the window plus the kernel's reach.
@@ -561,7 +546,7 @@ impl CogReader {
 struct Sampling<'a> {
     z: usize,
     bands: &'a [usize],
-    fill: f64,
+    fill: Nodata,
     progress: Option<&'a Progress>,
 }
 

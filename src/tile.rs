@@ -27,7 +27,7 @@ use crate::codec::{ChunkSpec, Codec, decode_chunk};
 use crate::error::{Error, Location, Result};
 use crate::levels::Level;
 use crate::profile::MaskSource;
-use crate::raster::{ArrayData, DataType, MaskedArray};
+use crate::raster::{ArrayData, DataType, MaskedArray, Nodata, Sample};
 use crate::tiff::{ByteOrder, GhostArea, ImageIfd, RangeBuffers, Tag};
 
 /// Compressed chunks larger than this multiple of their decoded size (plus
@@ -86,7 +86,7 @@ pub struct DecodeContext {
     /// Which mask applies.
     pub mask_source: Option<MaskSource>,
     /// The nodata value.
-    pub nodata: Option<f64>,
+    pub nodata: Option<Nodata>,
     /// 0-based alpha sample.
     pub alpha_band: Option<usize>,
     /// JPEGTables of the image IFD.
@@ -375,16 +375,17 @@ impl TilePlan {
                 broadcast(&invalid, count, bh, bw)
             }
             Some(MaskSource::Nodata) => {
-                // Like GDAL's nodata mask band, padding outside the image is invalid.
-                let nd = ctx.nodata.unwrap_or(f64::NAN);
+                // Like GDAL's nodata mask band, padding outside the image is
+                // invalid; samples compare with nodata in their own type.
+                let nd = ctx.nodata.unwrap_or(Nodata::Float(f64::NAN));
+                let hits = nodata_hits(&data, nd);
                 let (vr, vc) = (self.valid_rows, self.valid_cols);
-                let invalid = data
-                    .to_f64_vec()
+                let invalid = hits
                     .iter()
                     .enumerate()
-                    .map(|(i, &v)| {
+                    .map(|(i, &hit)| {
                         let (r, c) = ((i / bw) % bh, i % bw);
-                        r >= vr || c >= vc || if nd.is_nan() { v.is_nan() } else { v == nd }
+                        r >= vr || c >= vc || hit
                     })
                     .collect();
                 Array3::from_shape_vec((count, bh, bw), invalid)
@@ -457,26 +458,35 @@ fn deinterleave<const N: usize>(src: &[u8], dst: &mut [u8], spp: usize, plane: u
 }
 
 /// One sample of `value` (or 0 when it does not fit the type) in native bytes.
-fn fill_value(dtype: DataType, value: Option<f64>) -> Vec<u8> {
-    let v = value.unwrap_or(0.0);
-    macro_rules! int {
-        ($t:ty) => {{
-            let ok = v.fract() == 0.0 && v >= <$t>::MIN as f64 && v <= <$t>::MAX as f64;
-            (if ok { v as $t } else { 0 }).to_ne_bytes().to_vec()
-        }};
+fn fill_value(dtype: DataType, value: Option<Nodata>) -> Vec<u8> {
+    let v = value.unwrap_or(Nodata::Float(0.0));
+    macro_rules! go {
+        ($t:ty) => {
+            <$t>::from_nodata(v).unwrap_or_default().to_ne_bytes().to_vec()
+        };
     }
-    match dtype {
-        DataType::UInt8 => int!(u8),
-        DataType::Int8 => int!(i8),
-        DataType::UInt16 => int!(u16),
-        DataType::Int16 => int!(i16),
-        DataType::UInt32 => int!(u32),
-        DataType::Int32 => int!(i32),
-        DataType::UInt64 => int!(u64),
-        DataType::Int64 => int!(i64),
-        DataType::Float32 => (v as f32).to_ne_bytes().to_vec(),
-        DataType::Float64 => v.to_ne_bytes().to_vec(),
+    crate::raster::dispatch!(dtype, go)
+}
+
+/// Which samples equal `nd` (NaN matches NaN), compared in the samples'
+/// own type: a 64-bit integer nodata is matched exactly.
+fn nodata_hits(data: &ArrayData, nd: Nodata) -> Vec<bool> {
+    fn hits<T: Sample>(a: Option<&Array3<T>>, nd: Nodata) -> Vec<bool> {
+        let Some(a) = a else { return Vec::new() };
+        if T::DTYPE.is_float() && nd.is_nan() {
+            return a.iter().map(|v| v.to_f64().is_nan()).collect();
+        }
+        match T::from_nodata(nd) {
+            Some(n) => a.iter().map(|&v| v == n).collect(),
+            None => vec![false; a.len()],
+        }
     }
+    macro_rules! go {
+        ($t:ty) => {
+            hits(<$t>::view(data), nd)
+        };
+    }
+    crate::raster::dispatch!(data.dtype(), go)
 }
 
 /// A per-pixel mask repeated for every band.

@@ -209,8 +209,15 @@ pub fn decode_chunk(codec: Codec, data: &[u8], spec: &ChunkSpec, jpeg_tables: Op
     finish_byte_stream(raw, spec)
 }
 
-/// Predictor, byte order, sub-byte unpacking and f16 widening for the
-/// output of a byte-stream codec.
+/// Predictor, byte order, unpacking of odd bit depths and f16 widening for
+/// the output of a byte-stream codec.
+///
+/// Samples narrower than their output type (1-7, 9-15, 17-31, ... bits:
+/// GDAL's NBITS) are packed MSB-first with each row padded to a whole byte,
+/// whatever the file's byte order: GDAL packs them so and libtiff leaves
+/// them alone, except 24-bit samples of a big-endian file, which libtiff's
+/// post-decode swab reverses (3 bytes, little-endian on disk). Each sample
+/// is widened to the output type, zero-extended.
 fn finish_byte_stream(mut raw: Vec<u8>, spec: &ChunkSpec) -> CodecResult<Vec<u8>> {
     let bits = usize::from(spec.bits);
     let native = if cfg!(target_endian = "little") {
@@ -221,7 +228,7 @@ fn finish_byte_stream(mut raw: Vec<u8>, spec: &ChunkSpec) -> CodecResult<Vec<u8>
     let mut in_native = bits <= 8;
     match spec.predictor {
         1 => {}
-        2 if bits % 8 == 0 => {
+        2 if matches!(bits, 8 | 16 | 32 | 64) => {
             predictor::undo_horizontal(&mut raw, spec.width, spec.samples, bits / 8, spec.byte_order);
         }
         3 if matches!(bits, 16 | 32 | 64) && spec.dtype.is_float() => {
@@ -232,13 +239,17 @@ fn finish_byte_stream(mut raw: Vec<u8>, spec: &ChunkSpec) -> CodecResult<Vec<u8>
             return err(format!("predictor {p} with {bits}-bit samples is not supported"));
         }
     }
+    let size = spec.dtype.size();
+    if bits % 8 != 0 || (bits / 8 != size && !(bits == 16 && spec.dtype == DataType::Float32)) {
+        if spec.dtype.is_float() || bits > size * 8 {
+            return err(format!("{bits}-bit samples as {} are not supported", spec.dtype));
+        }
+        return Ok(unpack_samples(&raw, spec));
+    }
     if !in_native && spec.byte_order != native {
         for s in raw.chunks_exact_mut(bits / 8) {
             s.reverse();
         }
-    }
-    if bits < 8 {
-        return Ok(unpack_bits(&raw, spec));
     }
     if bits == 16 && spec.dtype == DataType::Float32 {
         return Ok(raw
@@ -246,27 +257,43 @@ fn finish_byte_stream(mut raw: Vec<u8>, spec: &ChunkSpec) -> CodecResult<Vec<u8>
             .flat_map(|c| f16_to_f32(u16::from_ne_bytes([c[0], c[1]])).to_ne_bytes())
             .collect());
     }
-    if bits != spec.dtype.size() * 8 {
-        return err(format!("{bits}-bit samples are not supported"));
-    }
     Ok(raw)
 }
 
-/// One byte per sample from MSB-first packed rows.
-fn unpack_bits(raw: &[u8], spec: &ChunkSpec) -> Vec<u8> {
+/// Samples of `spec.bits` bits widened to the output type's size, in native
+/// order (see [`finish_byte_stream`] for the packing).
+fn unpack_samples(raw: &[u8], spec: &ChunkSpec) -> Vec<u8> {
     let bits = usize::from(spec.bits);
+    let size = spec.dtype.size();
     let per_row = spec.width * spec.samples;
     let row_bytes = spec.stored_row_bytes();
-    let mask = (1u16 << bits) - 1;
-    let mut out = Vec::with_capacity(spec.sample_count());
+    let keep = if bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 };
+    let mut out = Vec::with_capacity(spec.sample_count() * size);
     for row in raw.chunks_exact(row_bytes).take(spec.height) {
         for i in 0..per_row {
-            let bit = i * bits;
-            let byte = row.get(bit / 8).copied().unwrap_or(0);
-            let shift = 8 - bits - (bit % 8);
-            out.push(((u16::from(byte) >> shift) & mask) as u8);
+            let value = if bits == 24 && spec.byte_order == ByteOrder::BigEndian {
+                // libtiff swaps 24-bit samples of a big-endian file (its
+                // post-decode swab), turning GDAL's MSB-first bytes around.
+                let b = row.get(i * 3..i * 3 + 3).unwrap_or_default();
+                b.iter().rev().fold(0u64, |v, &x| (v << 8) | u64::from(x))
+            } else {
+                // The bytes holding bits [first, first + bits), big-endian.
+                let first = i * bits;
+                let (lo, hi) = (first / 8, (first + bits - 1) / 8);
+                let b = row.get(lo..=hi).unwrap_or_default();
+                let word = b.iter().fold(0u128, |v, &x| (v << 8) | u128::from(x));
+                let shift = (hi + 1) * 8 - first - bits;
+                (word >> shift) as u64 & keep
+            };
+            match size {
+                1 => out.push(value as u8),
+                2 => out.extend_from_slice(&(value as u16).to_ne_bytes()),
+                4 => out.extend_from_slice(&(value as u32).to_ne_bytes()),
+                _ => out.extend_from_slice(&value.to_ne_bytes()),
+            }
         }
     }
+    out.resize(spec.sample_count() * size, 0);
     out
 }
 

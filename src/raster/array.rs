@@ -22,6 +22,9 @@ pub trait Sample: Copy + PartialEq + Default + Send + Sync + 'static {
     /// From f64: rounded to nearest and saturated for integers (NaN is 0),
     /// as GDAL converts resampled values.
     fn from_f64(v: f64) -> Self;
+    /// The nodata value in this type, exactly; `None` when this type cannot
+    /// hold it (an integer type and a fractional or out-of-range value).
+    fn from_nodata(nd: super::Nodata) -> Option<Self>;
 }
 
 macro_rules! array_data {
@@ -61,6 +64,14 @@ macro_rules! array_data {
                 }
                 fn from_f64(v: f64) -> Self {
                     if Self::DTYPE.is_float() { v as $t } else { v.round() as $t }
+                }
+                fn from_nodata(nd: super::Nodata) -> Option<Self> {
+                    if Self::DTYPE.is_float() {
+                        return Some(nd.as_f64() as $t);
+                    }
+                    let i = nd.as_i128()?;
+                    let v = i as $t;
+                    (v as i128 == i).then_some(v)
                 }
             }
         )*

@@ -4,11 +4,32 @@
 //! (bands, rows, cols), as in rasterio, and masks follow numpy.ma.
 
 mod array;
+mod nodata;
 pub mod npy;
 
 use std::fmt;
 
 pub use array::{ArrayData, MaskedArray, Sample};
+pub use nodata::Nodata;
+
+/// Calls `$go!(T)` for the Rust type of `$dtype`.
+macro_rules! dispatch {
+    ($dtype:expr, $go:ident) => {
+        match $dtype {
+            $crate::raster::DataType::UInt8 => $go!(u8),
+            $crate::raster::DataType::Int8 => $go!(i8),
+            $crate::raster::DataType::UInt16 => $go!(u16),
+            $crate::raster::DataType::Int16 => $go!(i16),
+            $crate::raster::DataType::UInt32 => $go!(u32),
+            $crate::raster::DataType::Int32 => $go!(i32),
+            $crate::raster::DataType::UInt64 => $go!(u64),
+            $crate::raster::DataType::Int64 => $go!(i64),
+            $crate::raster::DataType::Float32 => $go!(f32),
+            $crate::raster::DataType::Float64 => $go!(f64),
+        }
+    };
+}
+pub(crate) use dispatch;
 
 /// The type of one sample, named as numpy names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -354,13 +354,20 @@ pub fn tile_hashes(t: &async_cog::MaskedArray) -> (String, String) {
     (sha256_hex(&t.data.to_le_bytes()), sha256_hex(&mask))
 }
 
+/// A gzipped file written by the fixture generators, decompressed.
+pub fn read_gz(path: impl AsRef<Path>) -> Vec<u8> {
+    use std::io::Read;
+    let gz = std::fs::read(path.as_ref()).expect("gzipped fixture");
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(&gz[..])
+        .read_to_end(&mut out)
+        .expect("gzip");
+    out
+}
+
 /// A gzipped `.npy` written by the fixture generators, as f64s.
 pub fn read_npy_gz(path: impl AsRef<Path>) -> Vec<f64> {
-    use std::io::Read;
-    let gz = std::fs::read(path.as_ref()).expect("npy.gz fixture");
-    let mut npy = Vec::new();
-    flate2::read::GzDecoder::new(&gz[..])
-        .read_to_end(&mut npy)
-        .expect("gzip");
-    async_cog::raster::npy::from_npy(&npy).expect("npy").to_f64_vec()
+    async_cog::raster::npy::from_npy(&read_gz(path))
+        .expect("npy")
+        .to_f64_vec()
 }

@@ -3,7 +3,7 @@
 //! schema README.md documents.
 
 use async_cog::tiff::{EntryValue, Value, compression_name};
-use async_cog::{CogReader, Level, Options, Profile, Result};
+use async_cog::{CogReader, Level, Nodata, Options, Profile, Result};
 use serde_json::{Value as Json, json};
 
 /// Most elements of one tag value printed in JSON before truncating.
@@ -54,7 +54,13 @@ async fn tile_bytes(cog: &CogReader, level: &Level) -> Result<TileBytes> {
     })
 }
 
-fn nodata_json(v: Option<f64>) -> Json {
+fn nodata_json(v: Option<Nodata>) -> Json {
+    let v = match v {
+        None => return Json::Null,
+        Some(Nodata::Int(i)) => return json!(i),
+        Some(Nodata::UInt(u)) => return json!(u),
+        Some(Nodata::Float(x)) => Some(x),
+    };
     match v {
         None => Json::Null,
         Some(x) if x.is_nan() => json!("nan"),
@@ -260,7 +266,13 @@ fn print_text(cog: &CogReader, stats: &[TileBytes]) {
         }
     );
     println!("    Dtype:         {}", p.dtype);
-    println!("    NoData:        {}", p.nodata.map_or("none".into(), fmt_f));
+    println!(
+        "    NoData:        {}",
+        p.nodata.map_or("none".into(), |n| match n {
+            Nodata::Float(v) => fmt_f(v),
+            n => n.to_string(),
+        })
+    );
     println!("    Tiled:         {}", yes(p.tiled));
     println!("    Block size:    {}x{}", p.blockxsize, p.blockysize);
     println!("    Interleave:    {}", p.interleave.name());
