@@ -370,14 +370,30 @@ impl CogReader {
             fill,
             progress: req.progress.as_ref(),
         };
-        let array = match req.resampling {
-            Resampling::Nearest => {
-                let xs = nearest_indices(cols, win.col_off, win.width);
-                let ys = nearest_indices(rows, win.row_off, win.height);
-                self.sample_nearest(&sampling, &xs, &ys).await?
+        let mut array = self.sample(&sampling, req.resampling, &win, (rows, cols)).await?;
+        // An overview chosen for bounds but stored without a mask takes its
+        // mask from the best level that has one, as GDAL's full-resolution
+        // mask band does through its own overview list.
+        let has_mask = |l: &crate::Level| l.mask.is_some();
+        if p.mask == Some(crate::MaskSource::Internal) && req.level.is_none() && !has_mask(&level) {
+            let masked: Vec<usize> = (0..self.levels().len())
+                .filter(|&i| self.levels().get(i).is_some_and(has_mask))
+                .collect();
+            let msizes: Vec<(u64, u64)> = masked.iter().filter_map(|&i| sizes.get(i).copied()).collect();
+            let pick = choose_level(&msizes, (full.width, full.height), (cols, rows), req.resampling);
+            if let Some(&zm) = masked.get(pick) {
+                let ml = self.level(zm)?;
+                let (mx, my) = (fw / ml.width() as f64, fh / ml.height() as f64);
+                let mwin = Window {
+                    col_off: full.col_off / mx,
+                    row_off: full.row_off / my,
+                    width: full.width / mx,
+                    height: full.height / my,
+                };
+                let at_mask = Sampling { z: zm, ..sampling };
+                array.mask = self.sample(&at_mask, req.resampling, &mwin, (rows, cols)).await?.mask;
             }
-            r => self.sample_kernel(&sampling, r, &win, (rows, cols)).await?,
-        };
+        }
         let level_t = scale(&p.transform, fx, fy);
         let transform = Affine {
             a: level_t.a * win.width / cols as f64,
@@ -393,6 +409,24 @@ impl CogReader {
             array,
             level: z,
         })
+    }
+
+    /// `win` of level `s.z` resampled to (rows, cols).
+    async fn sample(
+        &self,
+        s: &Sampling<'_>,
+        r: Resampling,
+        win: &Window,
+        (rows, cols): (usize, usize),
+    ) -> Result<MaskedArray> {
+        match r {
+            Resampling::Nearest => {
+                let xs = nearest_indices(cols, win.col_off, win.width);
+                let ys = nearest_indices(rows, win.row_off, win.height);
+                self.sample_nearest(s, &xs, &ys).await
+            }
+            r => self.sample_kernel(s, r, win, (rows, cols)).await,
+        }
     }
 
     /// The tiles of level `z` holding the given source pixels.
@@ -543,6 +577,7 @@ impl CogReader {
 }
 
 /// What both samplers need: the level, the bands, the fill value, progress.
+#[derive(Clone, Copy)]
 struct Sampling<'a> {
     z: usize,
     bands: &'a [usize],

@@ -362,11 +362,15 @@ impl TilePlan {
             )
         })?;
         let mask = match ctx.mask_source {
+            // An overview without a mask IFD reads as all valid, as GDAL's
+            // GetMaskBand() of such an overview does (bounds reads take the
+            // mask from a level that has one; see `read`).
+            Some(MaskSource::Internal) if level.mask.is_none() => Array3::from_elem((count, bh, bw), false),
             Some(MaskSource::Internal) => {
                 let (Some(m), Some(c)) = (&level.mask, &self.mask) else {
                     return Err(Error::format(
                         Location::new().source(&ctx.url).ifd(img.ifd),
-                        "level has no mask IFD",
+                        "the mask block was not planned",
                     ));
                 };
                 let mcodec = codec_of(m, &ctx.url)?;
