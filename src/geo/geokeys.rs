@@ -8,6 +8,7 @@
 //! Every index is bounds-checked: a lying directory drops the key, with a
 //! warning, rather than failing the open (GDAL is as lenient).
 
+use super::epsg_units;
 use crate::tiff::Tag;
 
 /// A GeoKey's value.
@@ -62,8 +63,30 @@ pub mod key {
     pub const PROJECTED_CS_TYPE: u16 = 3072;
     /// Projected CRS citation.
     pub const PCS_CITATION: u16 = 3073;
+    /// Geodetic datum code.
+    pub const GEOG_GEODETIC_DATUM: u16 = 2050;
+    /// Ellipsoid code.
+    pub const GEOG_ELLIPSOID: u16 = 2056;
+    /// Projection (coordinate conversion) code.
+    pub const PROJECTION: u16 = 3074;
+    /// Coordinate transformation method.
+    pub const PROJ_COORD_TRANS: u16 = 3075;
+    /// Linear unit of the projected CRS (EPSG unit code).
+    pub const PROJ_LINEAR_UNITS: u16 = 3076;
+    /// Size in metres of a user-defined (32767) linear unit.
+    pub const PROJ_LINEAR_UNIT_SIZE: u16 = 3077;
     /// Vertical CRS code.
     pub const VERTICAL_CS_TYPE: u16 = 4096;
+}
+
+/// Metres per EPSG length unit `code`.
+fn unit_metres(code: u16) -> Option<f64> {
+    let units = &epsg_units::LENGTH_UNITS;
+    units
+        .binary_search_by_key(&code, |&(c, _)| c)
+        .ok()
+        .and_then(|i| units.get(i))
+        .map(|&(_, m)| m)
 }
 
 /// Code meaning "user-defined" in GeoTIFF.
@@ -175,6 +198,47 @@ impl GeoKeys {
         }
     }
 
+    /// A DOUBLE key's first value.
+    pub fn double(&self, id: u16) -> Option<f64> {
+        match self.get(id)? {
+            GeoKeyValue::Double(v) => v.first().copied(),
+            _ => None,
+        }
+    }
+
+    /// Whether ProjLinearUnitsGeoKey gives the projected CRS `code` a unit
+    /// other than its own, with no other CRS key beside it. GDAL then
+    /// rebuilds the CRS in the file's unit and drops the code
+    /// (gt_wkt_srs.cpp): a NAD83 state plane in metres (26966) whose keys
+    /// say US survey feet (9003) has no EPSG code. With other CRS keys
+    /// present GDAL keeps the code, and so do we.
+    fn unit_overrides_code(&self, code: u16) -> bool {
+        let others = [
+            key::PROJECTION,
+            key::PROJ_COORD_TRANS,
+            key::GEOGRAPHIC_TYPE,
+            key::GEOG_GEODETIC_DATUM,
+            key::GEOG_ELLIPSOID,
+        ];
+        if others.iter().any(|&k| self.get(k).is_some()) {
+            return false;
+        }
+        let in_keys = match self.short(key::PROJ_LINEAR_UNITS) {
+            None => return false,
+            Some(USER_DEFINED) => self.double(key::PROJ_LINEAR_UNIT_SIZE),
+            Some(u) => unit_metres(u),
+        };
+        let own = epsg_units::NON_METRE_CRS
+            .binary_search_by_key(&u32::from(code), |&(c, _)| c)
+            .map_or(Some(1.0), |i| {
+                epsg_units::NON_METRE_CRS.get(i).and_then(|&(_, u)| unit_metres(u))
+            });
+        match (in_keys, own) {
+            (Some(a), Some(b)) => (a - b).abs() > 1e-15 * a.abs(),
+            _ => false,
+        }
+    }
+
     /// An ASCII key's text.
     pub fn ascii(&self, id: u16) -> Option<&str> {
         match self.get(id)? {
@@ -208,6 +272,7 @@ impl Crs {
         let model_type = keys.short(key::GT_MODEL_TYPE);
         let projected = code(key::PROJECTED_CS_TYPE);
         let epsg = match (model_type, projected) {
+            (_, Some(p)) if keys.unit_overrides_code(p) => None,
             (_, Some(p)) => Some(p),
             (Some(1), None) => None,
             _ => code(key::GEOGRAPHIC_TYPE),
@@ -278,5 +343,29 @@ mod tests {
             1
         );
         assert!(GeoKeys::parse(&[1, 1], &[], "").is_none());
+    }
+
+    fn projected(keys: &[(u16, u16)]) -> Option<u32> {
+        let mut dir = vec![1, 1, 0, keys.len() as u16];
+        for &(id, v) in keys {
+            dir.extend([id, 0, 1, v]);
+        }
+        Crs::from_geokeys(&GeoKeys::parse(&dir, &[], "").unwrap()).unwrap().epsg
+    }
+
+    #[test]
+    fn a_linear_unit_other_than_the_codes_own_drops_the_code_as_gdal_does() {
+        // NAD83 / Georgia East is in metres; keys saying US survey feet drop it.
+        assert_eq!(projected(&[(1024, 1), (3072, 26966), (3076, 9003)]), None);
+        assert_eq!(projected(&[(1024, 1), (3072, 26966), (3076, 9001)]), Some(26966));
+        assert_eq!(projected(&[(1024, 1), (3072, 26966)]), Some(26966));
+        // NAD83 / North Carolina (ftUS) is in US survey feet already.
+        assert_eq!(projected(&[(1024, 1), (3072, 2264), (3076, 9003)]), Some(2264));
+        assert_eq!(projected(&[(1024, 1), (3072, 2264), (3076, 9001)]), None);
+        // With other CRS keys beside it, GDAL keeps the code whatever the unit.
+        assert_eq!(
+            projected(&[(1024, 1), (3072, 26966), (3074, 16101), (3076, 9003)]),
+            Some(26966)
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! Nothing here does I/O; it reads tag values already parsed by [`crate::tiff`].
 
 mod affine;
+mod epsg_units;
 mod geokeys;
 mod georef;
 
