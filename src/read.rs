@@ -230,6 +230,7 @@ impl CogReader {
 
     /// Values of every band at map coordinate (x, y), shape (bands, 1, 1).
     pub async fn point(&self, x: f64, y: f64) -> Result<MaskedArray> {
+        finite("point", &[x, y])?;
         let t = self.profile().transform;
         let det = t.a * t.e - t.b * t.d;
         if det == 0.0 {
@@ -279,6 +280,10 @@ impl CogReader {
         let p = self.profile();
         let sizes: Vec<(u64, u64)> = self.levels().iter().map(|l| (l.width(), l.height())).collect();
         let (fw, fh) = (p.width as f64, p.height as f64);
+        match &req.area {
+            Area::Bounds(b) => finite("bounds", &[b.minx, b.miny, b.maxx, b.maxy])?,
+            Area::Window(w) => finite("window", &[w.col_off, w.row_off, w.width, w.height])?,
+        }
         // The window in full-resolution pixels.
         let full = match &req.area {
             Area::Bounds(b) => bounds_window(&p.transform, b)?,
@@ -295,7 +300,10 @@ impl CogReader {
                 }
             }
         };
-        if !(full.width > 0.0 && full.height > 0.0) {
+        let full_ok = [full.col_off, full.row_off, full.width, full.height]
+            .iter()
+            .all(|v| v.is_finite());
+        if !(full_ok && full.width > 0.0 && full.height > 0.0) {
             return Err(Error::InvalidRequest {
                 message: format!("empty area: {full:?}"),
             });
@@ -690,6 +698,17 @@ impl PastePlan {
             }
         }
     }
+}
+
+/// Refuses NaN and infinite coordinates: they would select pixel (0, 0)
+/// or make a NaN transform.
+fn finite(what: &str, values: &[f64]) -> Result<()> {
+    if values.iter().all(|v| v.is_finite()) {
+        return Ok(());
+    }
+    Err(Error::InvalidRequest {
+        message: format!("the {what} {values:?} is not finite"),
+    })
 }
 
 /// The full-resolution pixel window of `b` (the transform must be north-up

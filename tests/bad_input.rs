@@ -251,3 +251,46 @@ async fn object_replaced_after_open_is_changed_not_mixed() {
     assert!(matches!(e, Error::Changed { .. }), "{e}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// NaN and infinite coordinates are refused with a typed error: `point(NaN,
+/// NaN)` once returned pixel (0, 0), and infinite bounds a NaN transform.
+#[tokio::test]
+async fn non_finite_coordinates_are_refused() {
+    let cog = open(read(MASK_COG)).await.unwrap();
+    for (x, y) in [(f64::NAN, f64::NAN), (f64::INFINITY, 0.0), (0.0, f64::NEG_INFINITY)] {
+        let e = cog.point(x, y).await.unwrap_err();
+        assert!(matches!(e, Error::InvalidRequest { .. }), "point({x}, {y}): {e}");
+    }
+    let b = cog.profile().bounds;
+    for bad in [
+        async_cog::Bounds { minx: f64::NAN, ..b },
+        async_cog::Bounds {
+            maxx: f64::INFINITY,
+            ..b
+        },
+    ] {
+        let e = cog.read(bad, (8, 8)).await.unwrap_err();
+        assert!(matches!(e, Error::InvalidRequest { .. }), "{bad:?}: {e}");
+    }
+    let w = async_cog::Window {
+        width: f64::NAN,
+        ..async_cog::Window::new(0, 0, 4, 4)
+    };
+    let e = cog.read_window(w, 0).await.unwrap_err();
+    assert!(matches!(e, Error::InvalidRequest { .. }), "{e}");
+}
+
+/// A body shorter than the range asked for (the object being long enough)
+/// is a transport problem: asked once more, and reported as `Io`, not as a
+/// broken file, when it happens again.
+#[tokio::test]
+async fn a_short_body_is_retried_then_an_io_error() {
+    let server = RangeServer::start(fixtures_dir()).await;
+    let cog = CogReader::open(&server.url(MASK_COG)).await.unwrap();
+    server.short_next(1);
+    let t = cog.get_tile(0, 0, 0).await.unwrap();
+    assert_eq!(support::tile_hashes(&t), support::gdal_tile_hashes(MASK_COG, 0, 0, 0));
+    server.short_next(2);
+    let e = cog.get_tile(1, 1, 0).await.unwrap_err();
+    assert!(matches!(e, Error::Io { .. }), "{e}");
+}

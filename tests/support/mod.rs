@@ -56,6 +56,8 @@ struct State {
     validators: Mutex<Validators>,
     /// GETs still to answer 503 before serving normally again.
     fail_next: Mutex<u32>,
+    /// Ranged GETs still to answer with only the first half of the range.
+    short_next: Mutex<u32>,
     /// File contents by path, with the modification time they were read at,
     /// so that answers are slices, not a fresh read of the whole file.
     files: Mutex<std::collections::HashMap<PathBuf, (std::time::SystemTime, bytes::Bytes, String)>>,
@@ -121,6 +123,12 @@ impl RangeServer {
     /// Answers the next `n` requests with 503 Service Unavailable.
     pub fn fail_next(&self, n: u32) {
         *self.state.fail_next.lock().unwrap() = n;
+    }
+
+    /// Answers the next `n` ranged GETs with the first half of the range
+    /// only (a consistent 206 whose body is shorter than asked for).
+    pub fn short_next(&self, n: u32) {
+        *self.state.short_next.lock().unwrap() = n;
     }
 
     /// Requests with `method` in the log.
@@ -268,6 +276,15 @@ async fn answer(
                 .unwrap();
         }
         Some(Ok((a, b))) => {
+            let b = {
+                let mut short = state.short_next.lock().unwrap();
+                if *short > 0 && b - a > 1 {
+                    *short -= 1;
+                    a + (b - a) / 2
+                } else {
+                    b
+                }
+            };
             logged.range = Some((a, b));
             (
                 builder
