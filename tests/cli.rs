@@ -312,3 +312,43 @@ fn read_writes_what_gdal_reads() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("outside"));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Empty, scheme-less and host-less endpoint variables (which made
+/// object_store panic, exit 101) are a configuration error naming the
+/// variable, exit 1, before any request.
+#[test]
+fn bad_endpoint_variables_are_errors_that_name_them() {
+    for (var, src) in [
+        ("AWS_ENDPOINT_URL", "s3://bucket/key.tif"),
+        ("AWS_ENDPOINT_URL_S3", "s3://bucket/key.tif"),
+        ("GOOGLE_BASE_URL", "gs://bucket/key.tif"),
+        ("AZURE_STORAGE_ENDPOINT", "az://container/key.tif"),
+    ] {
+        for value in ["", "localhost:9000", "http://"] {
+            let out = cog().env(var, value).args(["info", src]).output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{var}={value:?}: {err}");
+            assert!(err.contains(var) && !err.contains("panicked"), "{var}={value:?}: {err}");
+        }
+    }
+}
+
+/// `cog info … | head`: a reader that closes the pipe early ends the
+/// command quietly (exit 0, no panic message), as with `cat`.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    for args in [&["info", "--json"][..], &["info"][..]] {
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("cog"))
+            .args(args)
+            .arg(fixtures_dir().join("u8_big_header.tif"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {:?} {err}", out.status);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}

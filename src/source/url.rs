@@ -166,6 +166,29 @@ fn http(src: &str, _: &url::Url, _: &Options) -> Result<(Arc<dyn ObjectStore>, P
     Err(not_compiled(src, "http"))
 }
 
+/// The first of the endpoint variables `names` that is set, checked: an
+/// `http://` or `https://` URL with a host. object_store panics on an empty
+/// or scheme-less endpoint (`localhost:9000`), so a bad one is an
+/// [`Error::Config`] naming the variable before any store is built.
+#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+fn endpoint_env(names: &[&str]) -> Result<Option<String>> {
+    let mut first = None;
+    for &name in names {
+        let Ok(value) = std::env::var(name) else { continue };
+        let ok = url::Url::parse(&value)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty()));
+        if !ok {
+            return Err(Error::Config {
+                key: name.to_string(),
+                value,
+                message: "an http:// or https:// URL with a host, e.g. http://localhost:9000".into(),
+            });
+        }
+        first.get_or_insert(value);
+    }
+    Ok(first)
+}
+
 /// True for GDAL/AWS-style yes values.
 #[cfg(feature = "s3")]
 fn env_yes(name: &str) -> bool {
@@ -181,9 +204,9 @@ fn s3(src: &str, bucket: &str, options: &Options) -> Result<Arc<dyn ObjectStore>
     for (k, v) in client_config(options) {
         b = b.with_config(AmazonS3ConfigKey::Client(k), v);
     }
-    let endpoint = std::env::var("AWS_ENDPOINT_URL")
-        .or_else(|_| std::env::var("AWS_ENDPOINT"))
-        .ok();
+    // The service-specific variable wins, as in the AWS CLI.
+    let endpoint = endpoint_env(&["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT"])?;
+    endpoint_env(&["AWS_ENDPOINT_URL_STS"])?;
     if let Some(ep) = &endpoint {
         b = b.with_endpoint(ep);
         if ep.starts_with("http://") {
@@ -208,6 +231,7 @@ fn s3(src: &str, _: &str, _: &Options) -> Result<Arc<dyn ObjectStore>> {
 #[cfg(feature = "gcs")]
 fn gcs(src: &str, bucket: &str, options: &Options) -> Result<Arc<dyn ObjectStore>> {
     use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
+    endpoint_env(&["GOOGLE_BASE_URL"])?;
     let mut b = GoogleCloudStorageBuilder::from_env()
         .with_bucket_name(bucket)
         .with_retry(retry(options));
@@ -225,9 +249,14 @@ fn gcs(src: &str, _: &str, _: &Options) -> Result<Arc<dyn ObjectStore>> {
 #[cfg(feature = "azure")]
 fn azure(src: &str, options: &Options) -> Result<Arc<dyn ObjectStore>> {
     use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
+    let endpoint = endpoint_env(&["AZURE_STORAGE_ENDPOINT", "AZURE_ENDPOINT"])?;
     let mut b = MicrosoftAzureBuilder::from_env()
         .with_url(src)
         .with_retry(retry(options));
+    // An http:// endpoint (Azurite, a local gateway) is allowed, as for S3.
+    if endpoint.as_deref().is_some_and(|e| e.starts_with("http://")) {
+        b = b.with_allow_http(true);
+    }
     for (k, v) in client_config(options) {
         b = b.with_config(AzureConfigKey::Client(k), v);
     }

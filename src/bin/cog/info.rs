@@ -29,13 +29,13 @@ pub async fn run(src: &str, options: Options, as_json: bool) -> Result<()> {
     for level in cog.levels() {
         stats.push(tile_bytes(&cog, level).await?);
     }
-    if as_json {
+    let text = if as_json {
         let doc = to_json(&cog, &stats);
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
     } else {
-        print_text(&cog, &stats);
-    }
-    Ok(())
+        text_report(&cog, &stats)
+    };
+    crate::print_stdout(&text)
 }
 
 async fn tile_bytes(cog: &CogReader, level: &Level) -> Result<TileBytes> {
@@ -230,18 +230,33 @@ fn to_json(cog: &CogReader, stats: &[TileBytes]) -> Json {
     })
 }
 
+/// `writeln!` into a String (which cannot fail).
+macro_rules! say {
+    ($out:expr) => {
+        $out.push('\n')
+    };
+    ($out:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
+
 fn fmt_f(v: f64) -> String {
     let s = format!("{v:.10}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
     if s.is_empty() || s == "-" { "0".into() } else { s.into() }
 }
 
-fn print_text(cog: &CogReader, stats: &[TileBytes]) {
+/// The text report, as one string (written at once, so that a closed pipe
+/// is noticed in one place).
+fn text_report(cog: &CogReader, stats: &[TileBytes]) -> String {
+    let mut out = String::new();
     let p = cog.profile();
     let yes = |b: bool| if b { "yes" } else { "no" };
     let layout = cog.ghost_area().and_then(|g| g.layout()).unwrap_or("none declared");
-    println!("File:          {}", cog.url());
-    println!(
+    say!(out, "File:          {}", cog.url());
+    say!(
+        out,
         "Format:        {} ({}-endian), layout {layout}",
         if cog.tiff().header.bigtiff { "BigTIFF" } else { "TIFF" },
         if cog.tiff().header.byte_order == async_cog::tiff::ByteOrder::BigEndian {
@@ -250,13 +265,14 @@ fn print_text(cog: &CogReader, stats: &[TileBytes]) {
             "little"
         }
     );
-    println!("Compression:   {}", p.compress);
-    println!("Photometric:   {}", p.photometric.as_deref().unwrap_or("-"));
-    println!();
-    println!("Profile");
-    println!("    Width:         {}", p.width);
-    println!("    Height:        {}", p.height);
-    println!(
+    say!(out, "Compression:   {}", p.compress);
+    say!(out, "Photometric:   {}", p.photometric.as_deref().unwrap_or("-"));
+    say!(out);
+    say!(out, "Profile");
+    say!(out, "    Width:         {}", p.width);
+    say!(out, "    Height:        {}", p.height);
+    say!(
+        out,
         "    Bands:         {}{}",
         p.count,
         if p.samples != p.count {
@@ -265,19 +281,25 @@ fn print_text(cog: &CogReader, stats: &[TileBytes]) {
             String::new()
         }
     );
-    println!("    Dtype:         {}", p.dtype);
-    println!(
+    say!(out, "    Dtype:         {}", p.dtype);
+    say!(
+        out,
         "    NoData:        {}",
         p.nodata.map_or("none".into(), |n| match n {
             Nodata::Float(v) => fmt_f(v),
             n => n.to_string(),
         })
     );
-    println!("    Tiled:         {}", yes(p.tiled));
-    println!("    Block size:    {}x{}", p.blockxsize, p.blockysize);
-    println!("    Interleave:    {}", p.interleave.name());
-    println!("    Mask:          {}", p.mask.map_or("none (all valid)", |m| m.name()));
-    println!(
+    say!(out, "    Tiled:         {}", yes(p.tiled));
+    say!(out, "    Block size:    {}x{}", p.blockxsize, p.blockysize);
+    say!(out, "    Interleave:    {}", p.interleave.name());
+    say!(
+        out,
+        "    Mask:          {}",
+        p.mask.map_or("none (all valid)", |m| m.name())
+    );
+    say!(
+        out,
         "    ColorMap:      {}",
         p.colormap
             .as_ref()
@@ -285,7 +307,8 @@ fn print_text(cog: &CogReader, stats: &[TileBytes]) {
     );
     for (i, b) in p.bands.iter().enumerate() {
         if b.description.is_some() || b.scale.is_some() || b.offset.is_some() {
-            println!(
+            say!(
+                out,
                 "    Band {}:        {:?} scale {} offset {}",
                 i + 1,
                 b.description.as_deref().unwrap_or(""),
@@ -294,21 +317,24 @@ fn print_text(cog: &CogReader, stats: &[TileBytes]) {
             );
         }
     }
-    println!();
-    println!("Geo");
-    println!(
+    say!(out);
+    say!(out, "Geo");
+    say!(
+        out,
         "    CRS:           {}",
         p.crs.as_ref().map_or("none".into(), |c| c.to_string_short())
     );
     if p.georeferenced {
-        println!(
+        say!(
+            out,
             "    Origin:        ({}, {})",
             fmt_f(p.transform.c),
             fmt_f(p.transform.f)
         );
-        println!("    Resolution:    ({}, {})", fmt_f(p.res.0), fmt_f(p.res.1));
+        say!(out, "    Resolution:    ({}, {})", fmt_f(p.res.0), fmt_f(p.res.1));
         let b = p.bounds;
-        println!(
+        say!(
+            out,
             "    Bounds:        ({}, {}, {}, {})",
             fmt_f(b.minx),
             fmt_f(b.miny),
@@ -316,10 +342,14 @@ fn print_text(cog: &CogReader, stats: &[TileBytes]) {
             fmt_f(b.maxy)
         );
         if p.raster_type == async_cog::geo::RasterType::PixelIsPoint {
-            println!("    Raster type:   PixelIsPoint (origin shifted to the pixel corner, as GDAL does)");
+            say!(
+                out,
+                "    Raster type:   PixelIsPoint (origin shifted to the pixel corner, as GDAL does)"
+            );
         }
     } else {
-        println!(
+        say!(
+            out,
             "    Transform:     none (identity){}",
             if p.gcps.is_empty() {
                 String::new()
@@ -328,14 +358,23 @@ fn print_text(cog: &CogReader, stats: &[TileBytes]) {
             }
         );
     }
-    println!();
-    println!("Levels");
-    println!(
+    say!(out);
+    say!(out, "Levels");
+    say!(
+        out,
         "    {:<3} {:<4} {:<13} {:<11} {:<13} {:<6} {:<5} {:>10}",
-        "z", "IFD", "size", "block", "compression", "mask", "tiles", "tile bytes min/max/mean"
+        "z",
+        "IFD",
+        "size",
+        "block",
+        "compression",
+        "mask",
+        "tiles",
+        "tile bytes min/max/mean"
     );
     for (l, s) in cog.levels().iter().zip(stats) {
-        println!(
+        say!(
+            out,
             "    {:<3} {:<4} {:<13} {:<11} {:<13} {:<6} {:<5} {}/{}/{:.0}{}",
             l.z,
             l.image.ifd,
@@ -355,17 +394,22 @@ fn print_text(cog: &CogReader, stats: &[TileBytes]) {
         );
     }
     if let Some(g) = cog.ghost_area() {
-        println!();
-        println!("GDAL structural metadata");
+        say!(out);
+        say!(out, "GDAL structural metadata");
         for (k, v) in &g.entries {
-            println!("    {k}={v}");
+            say!(out, "    {k}={v}");
         }
     }
     let open = cog.open_stats();
     let total = cog.stats();
-    println!();
-    println!(
+    say!(out);
+    say!(
+        out,
         "Requests:      {} GET, {} bytes to open; {} GET, {} bytes in all",
-        open.requests, open.bytes, total.requests, total.bytes
+        open.requests,
+        open.bytes,
+        total.requests,
+        total.bytes
     );
+    out
 }

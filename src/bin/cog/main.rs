@@ -55,6 +55,19 @@ enum Command {
     Read(read::ReadArgs),
 }
 
+/// Writes `text` to stdout. A reader that went away (`cog info … | head`)
+/// ends the command quietly, as it does for `cat`; other failures are errors.
+pub(crate) fn print_stdout(text: &str) -> async_cog::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(async_cog::Error::Internal(format!("cannot write to stdout: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let options = match Options::from_env() {
