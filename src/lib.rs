@@ -37,6 +37,12 @@ pub mod tiff;
 mod tile;
 
 pub use error::{Error, Location, Result};
+
+/// README.md's code blocks, compiled by `cargo test` so that the examples
+/// people copy stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
 pub use geo::{Affine, Bounds};
 pub use levels::Level;
 pub use options::{Limits, Options};
