@@ -66,6 +66,11 @@ struct Inner {
     /// The bytes fetched while opening, kept so later loads skip them.
     header_bytes: RangeBuffers,
     arrays: Mutex<HashMap<(usize, u16), ArrayCell>>,
+    /// Held while deferred arrays load, so that concurrent first reads
+    /// load each array once.
+    array_loading: tokio::sync::Mutex<()>,
+    /// Bytes of deferred arrays decoded so far (against `max_deferred_bytes`).
+    deferred_bytes: AtomicU64,
 }
 
 /// An open COG. Cheap to clone; clones share metadata, caches and counters.
@@ -171,6 +176,8 @@ impl CogReader {
                 open_stats,
                 header_bytes,
                 arrays: Mutex::new(HashMap::new()),
+                array_loading: tokio::sync::Mutex::new(()),
+                deferred_bytes: AtomicU64::new(0),
             }),
         })
     }
@@ -493,30 +500,60 @@ impl CogReader {
     /// An integer array tag of IFD `ifd` as u64s, loading it once if deferred
     /// (concurrent callers share one request).
     pub async fn tag_array(&self, ifd: usize, tag: u16) -> Result<Arc<Vec<u64>>> {
+        self.load_tag_arrays(&[(ifd, tag)]).await?;
         self.cell(ifd, tag)
-            .get_or_try_init(|| async {
-                let values = self.fetch_values(&[(ifd, tag)]).await?;
-                let value = values.into_iter().next().map(|(_, v)| v);
-                self.to_array(ifd, tag, value)
-            })
-            .await
+            .get()
             .cloned()
+            .ok_or_else(|| Error::Internal(format!("tag {tag} of IFD {ifd} was not loaded")))
     }
 
     /// Loads several array tags at once: the parts of their byte ranges not
     /// already fetched at open are merged (touching or under 4 KiB apart)
     /// and fetched concurrently, so `cog info` reads every level's byte
-    /// counts in a request or two. Arrays already loaded cost nothing.
+    /// counts in a request or two. Arrays already loaded cost nothing;
+    /// concurrent callers wait for one load instead of fetching again. The
+    /// decoded arrays count against `Limits::max_deferred_bytes`.
     pub async fn load_tag_arrays(&self, wanted: &[(usize, u16)]) -> Result<()> {
-        let todo: Vec<(usize, u16)> = wanted
-            .iter()
-            .copied()
-            .filter(|&(i, t)| !self.cell(i, t).initialized())
-            .collect();
+        let todo = || -> Vec<(usize, u16)> {
+            wanted
+                .iter()
+                .copied()
+                .filter(|&(i, t)| !self.cell(i, t).initialized())
+                .collect()
+        };
+        if todo().is_empty() {
+            return Ok(());
+        }
+        let _loading = self.inner.array_loading.lock().await;
+        let todo = todo();
+        self.charge_deferred(&todo)?;
         for ((ifd, tag), value) in self.fetch_values(&todo).await? {
             let array = self.to_array(ifd, tag, Some(value))?;
             let _ = self.cell(ifd, tag).set(array);
         }
+        Ok(())
+    }
+
+    /// Counts the decoded size of the deferred arrays in `todo` (8 bytes an
+    /// entry) against `max_deferred_bytes`, refusing before any fetch.
+    fn charge_deferred(&self, todo: &[(usize, u16)]) -> Result<()> {
+        let mut bytes: u64 = 0;
+        for &(ifd, tag) in todo {
+            if let Some(e) = self.ifds().get(ifd).and_then(|i| i.entry(tag))
+                && e.deferred_range().is_some()
+            {
+                bytes = bytes.saturating_add(e.count.saturating_mul(8));
+            }
+        }
+        let limit = self.options().limits.max_deferred_bytes;
+        let before = self.inner.deferred_bytes.load(Ordering::Relaxed);
+        Limits::check(
+            "max_deferred_bytes",
+            before.checked_add(bytes),
+            limit,
+            Location::new().source(self.url()).ifd(todo.first().map_or(0, |t| t.0)),
+        )?;
+        self.inner.deferred_bytes.fetch_add(bytes, Ordering::Relaxed);
         Ok(())
     }
 

@@ -219,3 +219,60 @@ async fn progress_counts_every_tile_of_a_read() {
     assert_eq!(calls.load(Ordering::Relaxed), 15, "one call per tile");
     assert_eq!(*last.lock().unwrap(), (15, 15));
 }
+
+/// 64 concurrent first reads of different tiles load the deferred block
+/// arrays once: the server sees the array request(s) one reader needs plus
+/// one request per tile (it once saw 128 GETs: the arrays once per task).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_first_reads_load_the_block_arrays_once() {
+    let server = RangeServer::start(fixtures_dir()).await;
+    // What one first read costs beyond its tile: the array request(s).
+    let one = CogReader::open(&server.url(BIG)).await.unwrap();
+    server.clear();
+    one.get_tile(0, 0, 0).await.unwrap();
+    let array_gets = server.count("GET") - 1;
+    assert!(array_gets >= 1, "the arrays of {BIG} lie past the opening GET");
+
+    let cog = CogReader::open(&server.url(BIG)).await.unwrap();
+    server.clear();
+    let reads: Vec<_> = (0..64u64)
+        .map(|i| {
+            let cog = cog.clone();
+            tokio::spawn(async move { cog.get_tile(i % 40, i / 40, 0).await })
+        })
+        .collect();
+    for r in reads {
+        r.await.unwrap().unwrap();
+    }
+    assert_eq!(server.count("GET"), 64 + array_gets, "{:#?}", server.log().len());
+}
+
+/// Deferred arrays count against `Limits::max_deferred_bytes`: a budget
+/// smaller than level 0's arrays refuses the first read before fetching them.
+#[tokio::test]
+async fn deferred_arrays_count_against_their_budget() {
+    let server = RangeServer::start(fixtures_dir()).await;
+    let limits = async_cog::Limits {
+        max_deferred_bytes: 1000,
+        ..async_cog::Limits::default()
+    };
+    let cog = CogReader::open_with(&server.url(BIG), Options::default().with_limits(limits))
+        .await
+        .unwrap();
+    server.clear();
+    let e = cog.get_tile(0, 0, 0).await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            async_cog::Error::LimitExceeded {
+                what: "max_deferred_bytes",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(server.count("GET"), 0, "refused before fetching");
+    // The default budget reads it.
+    let cog = CogReader::open(&server.url(BIG)).await.unwrap();
+    cog.get_tile(0, 0, 0).await.unwrap();
+}
