@@ -235,6 +235,8 @@ async fn concurrent_first_reads_load_the_block_arrays_once() {
 
     let cog = CogReader::open(&server.url(BIG)).await.unwrap();
     server.clear();
+    // Latency keeps the first load in flight while the other reads start.
+    server.set_latency(Duration::from_millis(50));
     let reads: Vec<_> = (0..64u64)
         .map(|i| {
             let cog = cog.clone();
