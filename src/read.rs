@@ -177,13 +177,20 @@ pub struct Raster {
     pub level: usize,
 }
 
-/// GDAL's overview choice. `sizes` are the levels' (width, height), full
-/// resolution first; `win` is the full-resolution window size and `out` the
-/// output (cols, rows).
+/// GDAL's overview choice (`GDALBandGetBestOverviewLevel2`, GDAL 3.10).
+/// `sizes` are the levels' (width, height), full resolution first; `win`
+/// is the full-resolution window size and `out` the output (cols, rows).
+///
+/// Overviews are tried only when an axis is reduced. The asked reduction is
+/// that of the less reduced axis, on the window's whole-pixel size. An
+/// overview of factor `f` (the smaller of its two axes' factors) qualifies
+/// when `f < asked * threshold + 0.1` (threshold 1.2 for nearest, else 1.0);
+/// the most reduced qualifying one wins, and the search stops at the first
+/// whose factor is within 0.1 of the asked reduction.
 pub fn choose_level(sizes: &[(u64, u64)], win: (f64, f64), out: (usize, usize), r: Resampling) -> usize {
     let Some(&(fw, fh)) = sizes.first() else { return 0 };
-    // GDAL works on the integer window size.
-    let (ww, wh) = (win.0.floor().max(1.0), win.1.floor().max(1.0));
+    // GDAL works on the integer window size, int(max(1, size)).
+    let (ww, wh) = (win.0.max(1.0).trunc(), win.1.max(1.0).trunc());
     let (bw, bh) = (out.0.max(1) as f64, out.1.max(1) as f64);
     if !(bw < ww || bh < wh) {
         return 0;
@@ -193,26 +200,62 @@ pub fn choose_level(sizes: &[(u64, u64)], win: (f64, f64), out: (usize, usize), 
     } else {
         wh / bh
     };
-    let threshold = r.oversampling_threshold();
+    let limit = desired * r.oversampling_threshold() + 0.1;
     let (mut best, mut best_factor) = (0, 0.0);
     for (z, &(w, h)) in sizes.iter().enumerate().skip(1) {
-        let factor = (fw as f64 / w.max(1) as f64).min(fh as f64 / h.max(1) as f64);
-        if factor >= desired * threshold || factor <= best_factor {
+        if w > fw || h > fh || w == 0 || h == 0 {
+            continue;
+        }
+        let factor = (fw as f64 / w as f64).min(fh as f64 / h as f64);
+        if factor >= limit || factor <= best_factor {
             continue;
         }
         best = z;
         best_factor = factor;
+        if (desired - factor).abs() < 0.1 {
+            break;
+        }
     }
     best
 }
 
-/// Source indices (unclamped) of `out` nearest samples over a window
-/// starting at `off` of `size` pixels.
-pub fn nearest_indices(out: usize, off: f64, size: f64) -> Vec<i64> {
+/// Source indices of `out` nearest samples over a window starting at `off`
+/// of `size` pixels, as GDAL's RasterIO computes them: the pixel holding
+/// each output pixel's centre, `(i + 0.5) * size / out + off + 1e-10`.
+/// Along rows GDAL accumulates the position sample by sample
+/// (`accumulate`), down columns it computes each directly; the two differ
+/// in the last bit, which decides ties. With `clamp` (reads within the
+/// image) indices are clamped to `0..clamp`; without it (boundless reads)
+/// they may fall outside.
+pub fn nearest_indices(out: usize, off: f64, size: f64, clamp: Option<i64>, accumulate: bool) -> Vec<i64> {
     let inc = size / out.max(1) as f64;
-    (0..out)
-        .map(|i| ((i as f64 + 0.5) * inc + off + 1e-10).floor() as i64)
-        .collect()
+    let mut at = 0.5 * inc + off + 1e-10;
+    let mut v = Vec::with_capacity(out);
+    for i in 0..out {
+        if !accumulate {
+            at = (i as f64 + 0.5) * inc + off + 1e-10;
+        }
+        let x = at.floor() as i64;
+        v.push(clamp.map_or(x, |n| x.clamp(0, (n - 1).max(0))));
+        at += inc;
+    }
+    v
+}
+
+/// rasterio's `Window.crop`: the part of `w` inside a `width` x `height`
+/// image (a non-boundless read is stretched from it into the output shape).
+fn crop(w: Window, width: f64, height: f64) -> Window {
+    let (c0, r0) = (w.col_off.max(0.0).min(width), w.row_off.max(0.0).min(height));
+    let (c1, r1) = (
+        (w.col_off + w.width).min(width).max(0.0),
+        (w.row_off + w.height).min(height).max(0.0),
+    );
+    Window {
+        col_off: c0,
+        row_off: r0,
+        width: (c1 - c0).max(0.0),
+        height: (r1 - r0).max(0.0),
+    }
 }
 
 impl CogReader {
@@ -282,16 +325,28 @@ impl CogReader {
         let (fw, fh) = (p.width as f64, p.height as f64);
         match &req.area {
             Area::Bounds(b) => finite("bounds", &[b.minx, b.miny, b.maxx, b.maxy])?,
-            Area::Window(w) => finite("window", &[w.col_off, w.row_off, w.width, w.height])?,
+            Area::Window(w) => {
+                finite("window", &[w.col_off, w.row_off, w.width, w.height])?;
+                if !(w.width > 0.0 && w.height > 0.0) {
+                    return Err(Error::InvalidRequest {
+                        message: format!("empty window {w:?}"),
+                    });
+                }
+            }
         }
-        // The window in full-resolution pixels.
+        // The window in full-resolution pixels; a read within the image
+        // takes only the part of the area inside it, as rasterio does.
         let full = match &req.area {
-            Area::Bounds(b) => bounds_window(&p.transform, b)?,
+            Area::Bounds(b) => {
+                let w = bounds_window(&p.transform, b)?;
+                if req.boundless { w } else { crop(w, fw, fh) }
+            }
             Area::Window(w) => {
                 let z = req.level.unwrap_or(0);
                 let level = self.level(z)?;
-                let (lw, lh) = (level.width(), level.height());
-                let (fx, fy) = (fw / lw as f64, fh / lh as f64);
+                let (lw, lh) = (level.width() as f64, level.height() as f64);
+                let w = if req.boundless { *w } else { crop(*w, lw, lh) };
+                let (fx, fy) = (fw / lw, fh / lh);
                 Window {
                     col_off: w.col_off * fx,
                     row_off: w.row_off * fy,
@@ -303,7 +358,7 @@ impl CogReader {
         let full_ok = [full.col_off, full.row_off, full.width, full.height]
             .iter()
             .all(|v| v.is_finite());
-        if !(full_ok && full.width > 0.0 && full.height > 0.0) {
+        if !(full_ok && full.width >= 0.0 && full.height >= 0.0) {
             return Err(Error::InvalidRequest {
                 message: format!("empty area: {full:?}"),
             });
@@ -311,7 +366,9 @@ impl CogReader {
         let outside = full.col_off >= fw
             || full.row_off >= fh
             || full.col_off + full.width <= 0.0
-            || full.row_off + full.height <= 0.0;
+            || full.row_off + full.height <= 0.0
+            || full.width <= 0.0
+            || full.height <= 0.0;
         if outside && !req.boundless {
             return Err(Error::InvalidRequest {
                 message: format!(
@@ -374,6 +431,7 @@ impl CogReader {
         let fill = p.nodata.unwrap_or(Nodata::Float(self.options().fill_value));
         let sampling = Sampling {
             z,
+            boundless: req.boundless,
             bands: &bands,
             fill,
             progress: req.progress.as_ref(),
@@ -429,8 +487,11 @@ impl CogReader {
     ) -> Result<MaskedArray> {
         match r {
             Resampling::Nearest => {
-                let xs = nearest_indices(cols, win.col_off, win.width);
-                let ys = nearest_indices(rows, win.row_off, win.height);
+                let level = self.level(s.z)?;
+                let (w, h) = (level.width() as i64, level.height() as i64);
+                let (cw, ch) = if s.boundless { (None, None) } else { (Some(w), Some(h)) };
+                let xs = nearest_indices(cols, win.col_off, win.width, cw, true);
+                let ys = nearest_indices(rows, win.row_off, win.height, ch, false);
                 self.sample_nearest(s, &xs, &ys).await
             }
             r => self.sample_kernel(s, r, win, (rows, cols)).await,
@@ -588,6 +649,9 @@ impl CogReader {
 #[derive(Clone, Copy)]
 struct Sampling<'a> {
     z: usize,
+    /// Samples outside the level stay outside (filled, masked) rather than
+    /// being clamped to its edge.
+    boundless: bool,
     bands: &'a [usize],
     fill: Nodata,
     progress: Option<&'a Progress>,
@@ -725,13 +789,28 @@ fn bounds_window(t: &Affine, b: &Bounds) -> Result<Window> {
             message: format!("empty bounds {b:?}"),
         });
     }
-    let (c0, c1) = ((b.minx - t.c) / t.a, (b.maxx - t.c) / t.a);
-    let (r0, r1) = ((b.maxy - t.f) / t.e, (b.miny - t.f) / t.e);
+    // rasterio's `from_bounds`: the four corners through the inverse
+    // transform as the affine package computes it (same operations, same
+    // rounding: the last bit decides which pixel a boundary falls in).
+    let idet = 1.0 / (t.a * t.e - t.b * t.d);
+    let (ra, rb, rd, re) = (t.e * idet, -t.b * idet, -t.d * idet, t.a * idet);
+    let (rc, rf) = (-t.c * ra - t.f * rb, -t.c * rd - t.f * re);
+    let corners = [(b.minx, b.maxy), (b.maxx, b.maxy), (b.maxx, b.miny), (b.minx, b.miny)];
+    let cols = corners.map(|(x, y)| ra * x + rb * y + rc);
+    let rows = corners.map(|(x, y)| rd * x + re * y + rf);
+    let (c0, c1) = (
+        cols.iter().copied().fold(f64::MAX, f64::min),
+        cols.iter().copied().fold(f64::MIN, f64::max),
+    );
+    let (r0, r1) = (
+        rows.iter().copied().fold(f64::MAX, f64::min),
+        rows.iter().copied().fold(f64::MIN, f64::max),
+    );
     Ok(Window {
-        col_off: c0.min(c1),
-        row_off: r0.min(r1),
-        width: (c1 - c0).abs(),
-        height: (r1 - r0).abs(),
+        col_off: c0,
+        row_off: r0,
+        width: c1 - c0,
+        height: r1 - r0,
     })
 }
 
@@ -753,38 +832,47 @@ mod tests {
 
     #[test]
     fn level_choice_follows_gdal_thresholds() {
+        // GDAL 3.10: an overview of factor f qualifies when f < asked * 1.2 + 0.1
+        // (nearest) or f < asked + 0.1 (other resampling).
         let sizes = [(1000, 1000), (500, 500), (250, 250), (125, 125)];
-        // Same size: full resolution.
-        assert_eq!(
-            choose_level(&sizes, (1000.0, 1000.0), (1000, 1000), Resampling::Nearest),
-            0
-        );
-        // 1.9x reduction: factor 2 is within 1.9 * 1.2 for nearest, not within 1.01 otherwise.
-        assert_eq!(
-            choose_level(&sizes, (1000.0, 1000.0), (526, 526), Resampling::Nearest),
-            1
-        );
-        assert_eq!(
-            choose_level(&sizes, (1000.0, 1000.0), (526, 526), Resampling::Bilinear),
-            0
-        );
-        // 4x: factor 4 is not < 4 * 1.01? it is (4 < 4.04): level 2.
-        assert_eq!(
-            choose_level(&sizes, (1000.0, 1000.0), (250, 250), Resampling::Average),
-            2
-        );
+        let pick = |out: (usize, usize), r| choose_level(&sizes, (1000.0, 1000.0), out, r);
+        assert_eq!(pick((1000, 1000), Resampling::Nearest), 0, "no reduction");
+        // Asked 1.923: 2 < 1.923 + 0.1 for bilinear too (the 1.01 factor once refused it).
+        assert_eq!(pick((520, 520), Resampling::Bilinear), 1);
+        // Asked 1.802: 2 >= 1.902 for bilinear, but 2 < 2.262 for nearest.
+        assert_eq!(pick((555, 555), Resampling::Bilinear), 0);
+        assert_eq!(pick((555, 555), Resampling::Nearest), 1);
+        // Asked 4: factor 4 is within 0.1, the search stops there.
+        assert_eq!(pick((250, 250), Resampling::Average), 2);
         // The less reduced axis decides.
+        assert_eq!(pick((100, 500), Resampling::Nearest), 1);
+        // Overview sizes GDAL rounded down: 1001 px over a 500 px overview is
+        // factor 2.002, taken at a reduction of 1.641 with nearest.
         assert_eq!(
-            choose_level(&sizes, (1000.0, 1000.0), (100, 500), Resampling::Nearest),
+            choose_level(
+                &[(1001, 1001), (500, 500)],
+                (1001.0, 1001.0),
+                (610, 610),
+                Resampling::Nearest
+            ),
             1
         );
     }
 
     #[test]
     fn nearest_indices_take_the_pixel_holding_the_centre() {
-        assert_eq!(nearest_indices(4, 0.0, 4.0), [0, 1, 2, 3]);
-        assert_eq!(nearest_indices(2, 0.0, 4.0), [1, 3]);
-        assert_eq!(nearest_indices(3, 10.5, 3.0), [11, 12, 13]);
-        assert_eq!(nearest_indices(2, -2.0, 4.0), [-1, 1], "outside stays outside");
+        assert_eq!(nearest_indices(4, 0.0, 4.0, None, true), [0, 1, 2, 3]);
+        assert_eq!(nearest_indices(2, 0.0, 4.0, None, false), [1, 3]);
+        assert_eq!(nearest_indices(3, 10.5, 3.0, None, true), [11, 12, 13]);
+        assert_eq!(
+            nearest_indices(2, -2.0, 4.0, None, true),
+            [-1, 1],
+            "outside stays outside"
+        );
+        assert_eq!(
+            nearest_indices(2, -2.0, 4.0, Some(4), true),
+            [0, 1],
+            "clamped inside the image"
+        );
     }
 }

@@ -29,13 +29,13 @@ pub enum Resampling {
 }
 
 impl Resampling {
-    /// GDAL's oversampling threshold for choosing an overview: a level may
-    /// be up to this much coarser than asked (1.2 for nearest, 1.0 otherwise,
-    /// nudged to 1.01 against rounding as GDAL does).
+    /// GDAL's oversampling threshold for choosing an overview (its
+    /// `GDAL_OVERVIEW_OVERSAMPLING_THRESHOLD` default): 1.2 for nearest, 1.0
+    /// otherwise; GDAL adds 0.1 to the product (see [`crate::choose_level`]).
     pub fn oversampling_threshold(self) -> f64 {
         match self {
             Resampling::Nearest => 1.2,
-            _ => 1.01,
+            _ => 1.0,
         }
     }
 
