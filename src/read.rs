@@ -30,9 +30,11 @@ use ndarray::Array3;
 use crate::error::{Error, Location, Result};
 use crate::geo::{Affine, Bounds};
 use crate::options::Limits;
+use crate::profile::MaskSource;
+use crate::raster::DataType;
 use crate::raster::{ArrayData, MaskedArray, Nodata, Sample};
 use crate::reader::CogReader;
-use crate::resample::{Resampling, resample_band, taps};
+use crate::resample::{Axis, Resampling, Taps, axis_taps, output_blocks, relative, resample_band};
 
 use crate::raster::dispatch;
 
@@ -429,8 +431,10 @@ impl CogReader {
             Location::new().source(self.url()),
         )?;
         let fill = p.nodata.unwrap_or(Nodata::Float(self.options().fill_value));
+        let explicit = req.level.is_some() || matches!(req.area, Area::Window(_));
         let sampling = Sampling {
             z,
+            int_off: int_offset(&full, &win, explicit, (fx, fy), (lw, lh)),
             boundless: req.boundless,
             bands: &bands,
             fill,
@@ -456,7 +460,12 @@ impl CogReader {
                     width: full.width / mx,
                     height: full.height / my,
                 };
-                let at_mask = Sampling { z: zm, ..sampling };
+                let (mlw, mlh) = (ml.width() as f64, ml.height() as f64);
+                let at_mask = Sampling {
+                    z: zm,
+                    int_off: int_offset(&full, &mwin, false, (mx, my), (mlw, mlh)),
+                    ..sampling
+                };
                 array.mask = self.sample(&at_mask, req.resampling, &mwin, (rows, cols)).await?.mask;
             }
         }
@@ -566,73 +575,94 @@ impl CogReader {
         win: &Window,
         (rows, cols): (usize, usize),
     ) -> Result<MaskedArray> {
-        let (z, bands, fill) = (s.z, s.bands, s.fill.as_f64());
-        let level = self.level(z)?;
+        let p = self.profile();
+        let level = self.level(s.z)?;
         let (w, h) = (level.width() as i64, level.height() as i64);
-        // Source span holding every tap: the window plus the kernel's reach.
-        let reach = |ratio: f64| 2.0 * ratio.max(1.0) + 2.0;
+        let x = Axis {
+            off: win.col_off,
+            size: win.width,
+            int_off: s.int_off.0,
+            out: cols,
+            len: w,
+        };
+        let y = Axis {
+            off: win.row_off,
+            size: win.height,
+            int_off: s.int_off.1,
+            out: rows,
+            len: h,
+        };
         let (rx, ry) = (win.width / cols as f64, win.height / rows as f64);
-        let x0 = ((win.col_off - reach(rx)).floor() as i64).clamp(0, w);
-        let x1 = ((win.col_off + win.width + reach(rx)).ceil() as i64).clamp(x0, w);
-        let y0 = ((win.row_off - reach(ry)).floor() as i64).clamp(0, h);
-        let y1 = ((win.row_off + win.height + reach(ry)).ceil() as i64).clamp(y0, h);
-        let (sw, sh) = ((x1 - x0) as usize, (y1 - y0) as usize);
+        // GDAL resamples several bands at once (`GDALDataset::RasterIOResampled`)
+        // for bilinear and cubic when no band has an overview to use and the
+        // mask is not nodata: margins from the larger ratio, and outputs
+        // without valid input are 0, never nodata.
+        let reduced = (cols as f64) < win.width.max(1.0).trunc() || (rows as f64) < win.height.max(1.0).trunc();
+        let dataset_level = s.bands.len() >= 2
+            && matches!(r, Resampling::Bilinear | Resampling::Cubic)
+            && p.mask != Some(MaskSource::Nodata)
+            && !(s.z == 0 && self.levels().len() > 1 && reduced);
+        let (mut fx, mut fy) = (((0.5 + rx) as i64).max(1), ((0.5 + ry) as i64).max(1));
+        if dataset_level {
+            (fx, fy) = (fx.max(fy), fx.max(fy));
+        }
+        let (bx, by) = output_blocks(&x, &y, level.image.block_width as i64);
+        let (xt, yt) = (axis_taps(r, &x, bx, fx), axis_taps(r, &y, by, fy));
+        let span = |t: &[Taps]| {
+            let used = t.iter().filter(|t| !t.weights.is_empty());
+            let lo = used.clone().map(|t| t.start).min().unwrap_or(0);
+            let hi = used.map(|t| t.start + t.weights.len()).max().unwrap_or(lo);
+            (lo, hi)
+        };
+        let ((x0, x1), (y0, y1)) = (span(&xt), span(&yt));
+        let (sw, sh) = (x1 - x0, y1 - y0);
         // The source span is held as f64 while the kernel runs.
         Limits::check(
             "max_read_bytes",
             (sw as u64)
                 .checked_mul(sh as u64)
-                .and_then(|n| n.checked_mul(bands.len() as u64))
+                .and_then(|n| n.checked_mul(s.bands.len() as u64))
                 .and_then(|n| n.checked_mul(8)),
             self.options().limits.max_read_bytes,
             Location::new().source(self.url()),
         )?;
-        let src_cols: Vec<i64> = (x0..x1).collect();
-        let src_rows: Vec<i64> = (y0..y1).collect();
-        let dtype = self.profile().dtype;
-        let (data_out, mask_out) = if sw == 0 || sh == 0 {
-            (
-                vec![fill; bands.len() * rows * cols],
-                vec![true; bands.len() * rows * cols],
-            )
+        let nb = s.bands.len();
+        let nodata = if dataset_level {
+            None
         } else {
-            // The source span as f64 with validity, then the kernel.
+            p.nodata.map(Nodata::as_f64)
+        };
+        let invalid_value = nodata.unwrap_or(0.0);
+        let dtype = p.dtype;
+        let kernel = KernelJob {
+            r,
+            mask: p.mask,
+            nodata,
+            invalid_value,
+            fill: s.fill.as_f64(),
+            nbits_max: (r == Resampling::Cubic && usize::from(level.image.bits_per_sample) < dtype.size() * 8)
+                .then(|| 2f64.powi(i32::from(level.image.bits_per_sample)) - 1.0),
+            dtype,
+            xt: relative(&xt, x0),
+            yt: relative(&yt, y0),
+            sw,
+            win: *win,
+            size: (w, h),
+            out: (rows, cols),
+            boundless: s.boundless,
+        };
+        let (data_out, mask_out) = if sw == 0 || sh == 0 {
+            (vec![s.fill.as_f64(); nb * rows * cols], vec![true; nb * rows * cols])
+        } else {
+            let src_cols: Vec<i64> = (x0 as i64..x1 as i64).collect();
+            let src_rows: Vec<i64> = (y0 as i64..y1 as i64).collect();
             let src = self.sample_nearest(s, &src_cols, &src_rows).await?;
             // The kernel is CPU work: off the async runtime.
-            let (win, nb) = (*win, bands.len());
-            tokio::task::spawn_blocking(move || {
-                let values = src.data.to_f64_vec();
-                let xt = taps(r, cols, sw, win.col_off - x0 as f64, rx);
-                let yt = taps(r, rows, sh, win.row_off - y0 as f64, ry);
-                let plane = sw * sh;
-                let valid: Vec<bool> = src.mask.iter().map(|m| !m).collect();
-                let (mut data_out, mut mask_out) = (
-                    Vec::with_capacity(nb * rows * cols),
-                    Vec::with_capacity(nb * rows * cols),
-                );
-                for b in 0..nb {
-                    let (Some(vals), Some(ok_in)) = (
-                        values.get(b * plane..(b + 1) * plane),
-                        valid.get(b * plane..(b + 1) * plane),
-                    ) else {
-                        continue;
-                    };
-                    let (v, ok) = resample_band(vals, ok_in, sw, &xt, &yt);
-                    for (i, (val, good)) in v.into_iter().zip(ok).enumerate() {
-                        // Outputs centred outside the image stay invalid.
-                        let (oc, or) = ((i % cols) as f64 + 0.5, (i / cols) as f64 + 0.5);
-                        let (cx, cy) = (win.col_off + oc * rx, win.row_off + or * ry);
-                        let good = good && cx >= 0.0 && cy >= 0.0 && cx < w as f64 && cy < h as f64;
-                        data_out.push(if good { val } else { fill });
-                        mask_out.push(!good);
-                    }
-                }
-                (data_out, mask_out)
-            })
-            .await
-            .map_err(|e| Error::Internal(format!("resampling task failed: {e}")))?
+            tokio::task::spawn_blocking(move || kernel.run(&src, nb))
+                .await
+                .map_err(|e| Error::Internal(format!("resampling task failed: {e}")))?
         };
-        let shape = (bands.len(), rows, cols);
+        let shape = (nb, rows, cols);
         macro_rules! go {
             ($t:ty) => {{
                 let v: Vec<$t> = data_out.iter().map(|&x| <$t>::from_f64(x)).collect();
@@ -645,10 +675,144 @@ impl CogReader {
     }
 }
 
+/// A kernel read's CPU part: every band of the source span resampled,
+/// with GDAL's values and rasterio's mask.
+struct KernelJob {
+    r: Resampling,
+    mask: Option<MaskSource>,
+    /// Band-level nodata (valid outputs equal to it are replaced).
+    nodata: Option<f64>,
+    /// What outputs without valid input hold.
+    invalid_value: f64,
+    /// What a boundless read's outputs outside the level hold.
+    fill: f64,
+    /// GDAL clamps cubic results of NBITS bands to `2^NBITS - 1`.
+    nbits_max: Option<f64>,
+    dtype: DataType,
+    xt: Vec<Taps>,
+    yt: Vec<Taps>,
+    sw: usize,
+    win: Window,
+    size: (i64, i64),
+    out: (usize, usize),
+    boundless: bool,
+}
+
+impl KernelJob {
+    /// Values (in f64, rounded through float32 where GDAL works in it) and
+    /// the mask, band after band. The mask is rasterio's: all valid without
+    /// a mask source; for nodata, valid where the kernel found valid input;
+    /// for an internal mask or alpha, the mask itself resampled (0 or 255)
+    /// and valid from 0.5 up.
+    fn run(&self, src: &MaskedArray, nb: usize) -> (Vec<f64>, Vec<bool>) {
+        let values = src.data.to_f64_vec();
+        let valid: Vec<bool> = src.mask.iter().map(|m| !m).collect();
+        let (rows, cols) = self.out;
+        let plane = values.len() / nb.max(1);
+        let float32_work = matches!(
+            self.dtype,
+            DataType::UInt8 | DataType::UInt16 | DataType::Int8 | DataType::Int16 | DataType::Float32
+        );
+        let mut data_out = Vec::with_capacity(nb * rows * cols);
+        let mut mask_out = Vec::with_capacity(nb * rows * cols);
+        for b in 0..nb {
+            let (Some(vals), Some(ok_in)) = (
+                values.get(b * plane..(b + 1) * plane),
+                valid.get(b * plane..(b + 1) * plane),
+            ) else {
+                continue;
+            };
+            let data_valid = self.mask.map(|_| ok_in);
+            let (v, ok) = resample_band(self.r, vals, data_valid, self.sw, &self.xt, &self.yt);
+            let mask_ok: Vec<bool> = match self.mask {
+                None => vec![true; v.len()],
+                Some(MaskSource::Nodata) => ok.clone(),
+                Some(_) => {
+                    let m: Vec<f64> = ok_in.iter().map(|&o| if o { 255.0 } else { 0.0 }).collect();
+                    let (mv, _) = resample_band(self.r, &m, None, self.sw, &self.xt, &self.yt);
+                    mv.iter().map(|&x| (x as f32) >= 0.5).collect()
+                }
+            };
+            for (i, ((val, good), keep)) in v.into_iter().zip(ok).zip(mask_ok).enumerate() {
+                let mut value = if good { val } else { self.invalid_value };
+                if let (true, Some(max)) = (good, self.nbits_max) {
+                    value = value.min(max);
+                }
+                if float32_work {
+                    value = f64::from(value as f32);
+                }
+                if good && let Some(nd) = self.nodata {
+                    value = replace_nodata(self.dtype, value, nd);
+                }
+                // A boundless read's outputs centred outside the level stay invalid.
+                let (oc, or) = ((i % cols) as f64 + 0.5, (i / cols) as f64 + 0.5);
+                let (cx, cy) = (
+                    self.win.col_off + oc * self.win.width / cols as f64,
+                    self.win.row_off + or * self.win.height / rows as f64,
+                );
+                let inside = cx >= 0.0 && cy >= 0.0 && cx < self.size.0 as f64 && cy < self.size.1 as f64;
+                let keep = keep && (!self.boundless || inside);
+                data_out.push(if keep || !self.boundless { value } else { self.fill });
+                mask_out.push(!keep);
+            }
+        }
+        (data_out, mask_out)
+    }
+}
+
+/// GDAL's `replaceValIfNodata`: a valid output that would store as the
+/// nodata value is stored as the next value instead (nodata + 1, or - 1 at
+/// the type's maximum; the next float towards +max for floats).
+fn replace_nodata(dtype: DataType, value: f64, nd: f64) -> f64 {
+    if dtype.is_float() {
+        let stored = if dtype == DataType::Float32 {
+            f64::from(value as f32)
+        } else {
+            value
+        };
+        if stored != nd {
+            return value;
+        }
+        return match dtype {
+            DataType::Float32 => {
+                let n = nd as f32;
+                f64::from(if n == f32::MAX { n.next_down() } else { n.next_up() })
+            }
+            _ => {
+                if nd == f64::MAX {
+                    nd.next_down()
+                } else {
+                    nd.next_up()
+                }
+            }
+        };
+    }
+    let rounded = if value >= 0.0 {
+        (value + 0.5).trunc()
+    } else {
+        (value - 0.5).trunc()
+    };
+    if rounded != nd {
+        return value;
+    }
+    let max = match dtype {
+        DataType::UInt8 => f64::from(u8::MAX),
+        DataType::Int8 => f64::from(i8::MAX),
+        DataType::UInt16 => f64::from(u16::MAX),
+        DataType::Int16 => f64::from(i16::MAX),
+        DataType::UInt32 => f64::from(u32::MAX),
+        DataType::Int32 => f64::from(i32::MAX),
+        _ => f64::MAX,
+    };
+    if nd == max { nd - 1.0 } else { nd + 1.0 }
+}
+
 /// What both samplers need: the level, the bands, the fill value, progress.
 #[derive(Clone, Copy)]
 struct Sampling<'a> {
     z: usize,
+    /// GDAL's integer window offset (columns, rows) at the level.
+    int_off: (i64, i64),
     /// Samples outside the level stay outside (filled, masked) rather than
     /// being clamped to its edge.
     boundless: bool,
@@ -762,6 +926,22 @@ impl PastePlan {
             }
         }
     }
+}
+
+/// GDAL's integer window offset at the level read: `int()` of the window's
+/// offset at full resolution or at an explicitly opened level; at an
+/// overview chosen for bounds, the full-resolution integer offset divided by
+/// the level's factor and rounded (`GDALBandGetBestOverviewLevel2`), which
+/// may lie after the floating-point offset.
+fn int_offset(full: &Window, win: &Window, explicit: bool, (fx, fy): (f64, f64), (lw, lh): (f64, f64)) -> (i64, i64) {
+    if explicit || (fx == 1.0 && fy == 1.0) {
+        return (win.col_off.trunc() as i64, win.row_off.trunc() as i64);
+    }
+    let (nx, ny) = (full.col_off.trunc(), full.row_off.trunc());
+    (
+        ((nx / fx + 0.5).trunc().min(lw - 1.0)) as i64,
+        ((ny / fy + 0.5).trunc().min(lh - 1.0)) as i64,
+    )
 }
 
 /// Refuses NaN and infinite coordinates: they would select pixel (0, 0)
