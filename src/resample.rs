@@ -416,8 +416,8 @@ mod tests {
             &src,
             Some(&[true, false, true, false]),
             4,
-            &[t.clone()],
-            &[one.clone()],
+            std::slice::from_ref(&t),
+            std::slice::from_ref(&one),
         );
         assert_eq!(ok, [false]);
         let (_, ok) = resample_band(

@@ -167,10 +167,10 @@ impl HeaderDecoder {
             }
         };
         // 2. Ghost area (between the header and the first IFD).
-        if self.ghost.is_none() {
-            if let Some(r) = self.ghost_area(&header)? {
-                return Ok(r);
-            }
+        if self.ghost.is_none()
+            && let Some(r) = self.ghost_area(&header)?
+        {
+            return Ok(r);
         }
         // 3. The IFD chain.
         while self.next_ifd != 0 {
