@@ -99,6 +99,9 @@ impl CogReader {
 
     /// Opens `src` with the given options.
     pub async fn open_with(src: &str, options: Options) -> Result<Self> {
+        if let Some(source) = ByteSource::exact_url(src, &options)? {
+            return Self::from_source(source, options).await;
+        }
         let (store, path, name) = resolve(src, &options)?;
         let id = identity(src, &path);
         Self::from_source(ByteSource::from_named_store(store, path, name, id), options).await

@@ -11,6 +11,8 @@
 //! Callers plan and merge their own ranges and hand them to
 //! [`ByteSource::get_ranges`], which issues them concurrently.
 
+#[cfg(feature = "http")]
+mod signed;
 mod url;
 
 use std::ops::Range;
@@ -96,7 +98,13 @@ impl ObjectPin {
 
 #[derive(Debug)]
 enum Backend {
-    Store { store: Arc<dyn ObjectStore>, path: Path },
+    Store {
+        store: Arc<dyn ObjectStore>,
+        path: Path,
+    },
+    /// An http(s) URL sent as given (query string, credentials).
+    #[cfg(feature = "http")]
+    Signed(signed::SignedUrl),
     Memory(Bytes),
 }
 
@@ -205,6 +213,32 @@ impl ByteSource {
         Self::new(Backend::Store { store, path }, url, Naming::Global(identity.into()))
     }
 
+    /// A source for an `http(s)://` URL that must be sent as given (a
+    /// presigned or SAS URL, a token query, `user:pass@`); `None` for other
+    /// sources. Named in errors with its query and password redacted.
+    #[cfg(feature = "http")]
+    pub(crate) fn exact_url(src: &str, options: &crate::Options) -> Result<Option<Self>> {
+        let Ok(url) = ::url::Url::parse(src) else {
+            return Ok(None);
+        };
+        if !matches!(url.scheme(), "http" | "https") || !signed::needs_exact_url(&url) {
+            return Ok(None);
+        }
+        let name = signed::redacted(&url);
+        let http = signed::SignedUrl::new(src, &url, options)?;
+        Ok(Some(Self::new(
+            Backend::Signed(http),
+            name.clone(),
+            Naming::Global(name.into()),
+        )))
+    }
+
+    /// Without the `http` feature no URL is read this way.
+    #[cfg(not(feature = "http"))]
+    pub(crate) fn exact_url(_: &str, _: &crate::Options) -> Result<Option<Self>> {
+        Ok(None)
+    }
+
     /// A source over bytes in memory (named `<memory>` in errors).
     pub fn from_bytes(bytes: Bytes) -> Self {
         Self::new(Backend::Memory(bytes), "<memory>".into(), Naming::Unique)
@@ -263,7 +297,7 @@ impl ByteSource {
     pub fn size(&self) -> Option<u64> {
         match &self.backend {
             Backend::Memory(b) => Some(b.len() as u64),
-            Backend::Store { .. } => self.pin.get().map(|p| p.size),
+            _ => self.pin.get().map(|p| p.size),
         }
     }
 
@@ -318,9 +352,9 @@ impl ByteSource {
                 let (a, b) = (range.start.min(len) as usize, range.end.min(len) as usize);
                 all.slice(a..b.max(a))
             }
-            Backend::Store { store, path } => {
-                let attempt = match self.get_store_range(store, path, &range).await {
-                    Err(ShortBody(_)) => self.get_store_range(store, path, &range).await,
+            _ => {
+                let attempt = match self.get_remote_range(&range).await {
+                    Err(ShortBody(_)) => self.get_remote_range(&range).await,
                     done => done,
                 };
                 return attempt.map_err(|ShortBody(e)| self.io(e, &range))?;
@@ -332,34 +366,48 @@ impl ByteSource {
 
     /// One ranged GET with the pin's preconditions; the outer error is a
     /// body shorter than the object's size allows (worth one retry).
-    async fn get_store_range(
-        &self,
-        store: &Arc<dyn ObjectStore>,
-        path: &Path,
-        range: &Range<u64>,
-    ) -> std::result::Result<Result<Bytes>, ShortBody> {
+    async fn get_remote_range(&self, range: &Range<u64>) -> std::result::Result<Result<Bytes>, ShortBody> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let pin = self.pin.get();
-        let opts = GetOptions {
-            range: Some(GetRange::Bounded(range.clone())),
-            if_match: pin.and_then(|p| p.strong_etag().map(str::to_string)),
-            version: pin.and_then(|p| p.version.clone()),
-            // Without a strong ETag or a version, Last-Modified is the precondition.
-            if_unmodified_since: pin
-                .filter(|p| p.strong_etag().is_none() && p.version.is_none())
-                .and_then(|p| p.last_modified),
-            ..Default::default()
-        };
+        let if_match = pin.and_then(|p| p.strong_etag().map(str::to_string));
+        // Without a strong ETag or a version, Last-Modified is the precondition.
+        let if_unmodified_since = pin
+            .filter(|p| p.strong_etag().is_none() && p.version.is_none())
+            .and_then(|p| p.last_modified);
         tracing::debug!(url = %self.url, start = range.start, end = range.end, "GET range");
-        let res = match store.get_opts(path, opts).await {
-            Ok(r) => r,
-            // A 206 for other bytes than asked (object_store's range check:
-            // "Requested a..b, got a..c"); the test suite guards the wording.
-            Err(e @ object_store::Error::Generic { .. }) if e.to_string().contains("Requested") => {
-                return Err(ShortBody(e));
+        let (meta, body) = match &self.backend {
+            #[cfg(feature = "http")]
+            Backend::Signed(http) => {
+                let when = signed::Conditions {
+                    if_match,
+                    if_unmodified_since,
+                };
+                match http.get(range, &when).await {
+                    Ok((meta, body)) => (meta, Body::Ready(body)),
+                    Err(e) => return Ok(Err(self.map_err(e, range))),
+                }
             }
-            Err(e) => return Ok(Err(self.map_err(e, range))),
+            Backend::Store { store, path } => {
+                let opts = GetOptions {
+                    range: Some(GetRange::Bounded(range.clone())),
+                    if_match,
+                    version: pin.and_then(|p| p.version.clone()),
+                    if_unmodified_since,
+                    ..Default::default()
+                };
+                match store.get_opts(path, opts).await {
+                    Ok(r) => (r.meta.clone(), Body::Stream(r)),
+                    // A 206 for other bytes than asked (object_store's range check:
+                    // "Requested a..b, got a..c"); the test suite guards the wording.
+                    Err(e @ object_store::Error::Generic { .. }) if e.to_string().contains("Requested") => {
+                        return Err(ShortBody(e));
+                    }
+                    Err(e) => return Ok(Err(self.map_err(e, range))),
+                }
+            }
+            Backend::Memory(_) => return Ok(Err(Error::Internal("memory is not remote".into()))),
         };
+        let res = Response { meta };
         let seen = ObjectPin::of(&res.meta);
         let pin = self.pin.get_or_init(|| seen.clone());
         // Servers that ignore If-Match, and weak ETags, are caught here.
@@ -367,7 +415,10 @@ impl ByteSource {
             return Ok(Err(self.changed()));
         }
         // A body cut short by the transport is worth asking again.
-        let bytes = res.bytes().await.map_err(ShortBody)?;
+        let bytes = match body {
+            Body::Ready(b) => b,
+            Body::Stream(r) => r.bytes().await.map_err(ShortBody)?,
+        };
         self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         let expected = range.end.min(pin.size).saturating_sub(range.start);
         if (bytes.len() as u64) < expected {
@@ -425,3 +476,15 @@ impl ByteSource {
 /// A body shorter than asked for, though the object is long enough, or
 /// one that failed while being read.
 struct ShortBody(object_store::Error);
+
+/// The headers' part of an answer.
+struct Response {
+    meta: object_store::ObjectMeta,
+}
+
+/// An answer's body: still to read, or read.
+enum Body {
+    Stream(object_store::GetResult),
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    Ready(Bytes),
+}

@@ -140,9 +140,6 @@ fn http(src: &str, url: &url::Url, options: &Options) -> Result<(Arc<dyn ObjectS
         Some(p) => format!("{}://{host}:{p}", url.scheme()),
         None => format!("{}://{host}", url.scheme()),
     };
-    if url.query().is_some() {
-        tracing::warn!("query strings are not sent by the HTTP store: {src}");
-    }
     let store = object_store::http::HttpBuilder::new()
         .with_url(base)
         .with_client_options(

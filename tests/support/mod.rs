@@ -169,7 +169,20 @@ async fn serve(root: &Path, state: &State, method: Method, uri: Uri, headers: He
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let path = uri.path().to_string();
+    // `/signed/...` wants `sig=ok` in the query (a presigned URL) and
+    // `/auth/...` wants user `reader`, password `p@ss` (basic auth); both
+    // then serve the rest of the path.
+    let mut path = uri.path().to_string();
+    let mut refused = false;
+    if let Some(rest) = path.strip_prefix("/signed/") {
+        refused = !uri.query().unwrap_or("").split('&').any(|kv| kv == "sig=ok");
+        path = format!("/{rest}");
+    } else if let Some(rest) = path.strip_prefix("/auth/") {
+        // "reader:p@ss" in base64.
+        let want = "Basic cmVhZGVyOnBAc3M=";
+        refused = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) != Some(want);
+        path = format!("/{rest}");
+    }
     let mut logged = Logged {
         method: method.to_string(),
         path: path.clone(),
@@ -179,7 +192,14 @@ async fn serve(root: &Path, state: &State, method: Method, uri: Uri, headers: He
         started,
         finished: started,
     };
-    let resp = answer(root, state, &method, &path, &headers, &mut logged).await;
+    let resp = if refused {
+        Response::builder()
+            .status(StatusCode::FORBIDDEN)
+            .body(Body::empty())
+            .unwrap()
+    } else {
+        answer(root, state, &method, &path, &headers, &mut logged).await
+    };
     logged.status = resp.status().as_u16();
     logged.finished = std::time::Instant::now();
     state.log.lock().unwrap().push(logged);
