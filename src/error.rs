@@ -113,10 +113,12 @@ pub enum Error {
         limit: u64,
     },
     /// The object does not exist (HTTP 404, missing file or key).
-    #[error("not found: {url}")]
+    #[error("not found: {url} ({what})")]
     NotFound {
         /// The URL or path that was asked for.
         url: String,
+        /// What is missing: `no such object`, `no such bucket`, `no such file`.
+        what: String,
     },
     /// Access was refused (HTTP 401/403, missing credentials).
     #[error("permission denied: {url}: {message}")]
@@ -135,7 +137,9 @@ pub enum Error {
         expected: String,
     },
     /// Any other failure to fetch bytes (network, timeout, server error).
-    #[error("I/O error reading {url} bytes {}..{}: {source}", range.start, range.end)]
+    /// The message spells out the whole chain of causes (refused
+    /// connection, timeout, bad certificate), not just "error sending request".
+    #[error("I/O error reading {url} bytes {}..{}: {}", range.start, range.end, causes(source.as_ref()))]
     Io {
         /// The URL or path.
         url: String,
@@ -174,6 +178,22 @@ pub enum Error {
         /// What was expected.
         message: String,
     },
+}
+
+/// `e` and each of its sources, joined with ": ", repeats left out (many
+/// errors print their source inside their own message).
+fn causes(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let text = cause.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = cause.source();
+    }
+    out
 }
 
 impl Error {

@@ -222,6 +222,8 @@ async fn connection_refused_fails_fast() {
         .unwrap_err();
     assert!(matches!(e, Error::Io { .. }), "{e}");
     assert!(e.to_string().contains(&port.to_string()), "{e}");
+    // The cause, not just "error sending request".
+    assert!(e.to_string().to_lowercase().contains("refused"), "{e}");
     assert!(t.elapsed() < Duration::from_secs(20), "took {:?}", t.elapsed());
 }
 
@@ -235,6 +237,10 @@ async fn slow_server_times_out() {
     let t = Instant::now();
     let e = CogReader::open_with(&server.url(MASK_COG), opts).await.unwrap_err();
     assert!(matches!(e, Error::Io { .. }), "{e}");
+    assert!(
+        e.to_string().to_lowercase().contains("timed out"),
+        "the cause is named: {e}"
+    );
     assert!(t.elapsed() < Duration::from_secs(4), "took {:?}", t.elapsed());
 }
 

@@ -352,3 +352,48 @@ fn a_closed_stdout_ends_quietly() {
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
 }
+
+/// With no credentials at all, cloud URLs fail at once with a message that
+/// says what was looked for (object_store would wait up to 120 s for a
+/// metadata service); a bad boolean is an error naming its variable.
+#[test]
+fn missing_credentials_fail_fast_and_say_what_was_looked_for() {
+    let clean = |c: &mut Command| {
+        for (k, _) in std::env::vars() {
+            if k.starts_with("AWS_") || k.starts_with("GOOGLE_") || k.starts_with("AZURE_") || k == "SERVICE_ACCOUNT" {
+                c.env_remove(k);
+            }
+        }
+        c.env("HOME", std::env::temp_dir());
+    };
+    for (src, var) in [
+        ("s3://bucket/key.tif", "AWS_ACCESS_KEY_ID"),
+        ("gs://bucket/key.tif", "GOOGLE_APPLICATION_CREDENTIALS"),
+        ("az://container/key.tif", "AZURE_STORAGE_ACCOUNT_KEY"),
+    ] {
+        let t = std::time::Instant::now();
+        let mut c = cog();
+        clean(&mut c);
+        if src.starts_with("az") {
+            c.env("AZURE_STORAGE_ACCOUNT_NAME", "account");
+        }
+        let out = c.args(["info", src]).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{src}: {err}");
+        assert!(err.contains("no credentials") && err.contains(var), "{src}: {err}");
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(5),
+            "{src} took {:?}",
+            t.elapsed()
+        );
+    }
+    let mut c = cog();
+    clean(&mut c);
+    let out = c
+        .env("AWS_NO_SIGN_REQUEST", "maybe")
+        .args(["info", "s3://b/k.tif"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("AWS_NO_SIGN_REQUEST") && err.contains("maybe"), "{err}");
+}

@@ -138,5 +138,16 @@ fn s3_with_endpoint_url_signed_and_anonymous() {
         &[("AWS_ENDPOINT_URL", &moto.endpoint), ("AWS_NO_SIGN_REQUEST", "YES")],
     );
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not found: s3://cogs/missing.tif"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("not found: s3://cogs/missing.tif (no such object)"),
+        "{err}"
+    );
+    // A missing bucket says so, not just "not found".
+    let out = cog_info(
+        "s3://no-such-bucket/a.tif",
+        &[("AWS_ENDPOINT_URL", &moto.endpoint), ("AWS_NO_SIGN_REQUEST", "YES")],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("(no such bucket)"), "{err}");
 }

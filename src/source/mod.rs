@@ -460,7 +460,18 @@ impl ByteSource {
 
     fn map_err(&self, e: object_store::Error, range: &Range<u64>) -> Error {
         match e {
-            object_store::Error::NotFound { .. } => Error::NotFound { url: self.url.clone() },
+            e @ object_store::Error::NotFound { .. } => Error::NotFound {
+                url: self.url.clone(),
+                // S3, GCS and Azure say which in the error body.
+                what: if ["NoSuchBucket", "ContainerNotFound", "bucket does not exist"]
+                    .iter()
+                    .any(|m| e.to_string().contains(m))
+                {
+                    "no such bucket".into()
+                } else {
+                    "no such object".into()
+                },
+            },
             object_store::Error::Precondition { .. } => self.changed(),
             e @ (object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. }) => {
                 Error::PermissionDenied {

@@ -31,8 +31,14 @@ pub fn resolve(src: &str, options: &Options) -> Result<(Arc<dyn ObjectStore>, Pa
         return local(src, std::path::Path::new(src));
     };
     let url = url::Url::parse(src).map_err(|e| invalid(e.to_string()))?;
+    // A bucket or container alone names no file: refused before any request.
     let key = || {
         let p = url.path().trim_start_matches('/');
+        if p.is_empty() || p.ends_with('/') {
+            return Err(invalid(
+                "no object key: the URL names a bucket or folder, not a file".into(),
+            ));
+        }
         Path::from_url_path(p).map_err(|e| invalid(e.to_string()))
     };
     match scheme.to_ascii_lowercase().as_str() {
@@ -45,13 +51,18 @@ pub fn resolve(src: &str, options: &Options) -> Result<(Arc<dyn ObjectStore>, Pa
         "http" | "https" => http(src, &url, options),
         "s3" | "s3a" => {
             let bucket = url.host_str().ok_or_else(|| invalid("no bucket".into()))?;
-            Ok((s3(src, bucket, options)?, key()?, src.to_string()))
+            let key = key()?;
+            Ok((s3(src, bucket, options)?, key, src.to_string()))
         }
         "gs" => {
             let bucket = url.host_str().ok_or_else(|| invalid("no bucket".into()))?;
-            Ok((gcs(src, bucket, options)?, key()?, src.to_string()))
+            let key = key()?;
+            Ok((gcs(src, bucket, options)?, key, src.to_string()))
         }
-        "az" | "azure" | "abfs" | "abfss" => Ok((azure(src, options)?, key()?, src.to_string())),
+        "az" | "azure" | "abfs" | "abfss" => {
+            let key = key()?;
+            Ok((azure(src, options)?, key, src.to_string()))
+        }
         other => Err(invalid(format!(
             "unknown scheme {other:?}; expected a path, file://, http(s)://, s3://, gs://, az://, azure:// or abfs(s)://"
         ))),
@@ -70,7 +81,10 @@ pub(crate) fn identity(src: &str, path: &Path) -> String {
 
 fn local(src: &str, p: &std::path::Path) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
     let abs = std::fs::canonicalize(p).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::NotFound { url: src.to_string() },
+        std::io::ErrorKind::NotFound => Error::NotFound {
+            url: src.to_string(),
+            what: "no such file".into(),
+        },
         std::io::ErrorKind::PermissionDenied => Error::PermissionDenied {
             url: src.to_string(),
             message: e.to_string(),
@@ -186,10 +200,58 @@ fn endpoint_env(names: &[&str]) -> Result<Option<String>> {
     Ok(first)
 }
 
-/// True for GDAL/AWS-style yes values.
-#[cfg(feature = "s3")]
-fn env_yes(name: &str) -> bool {
-    std::env::var(name).is_ok_and(|v| matches!(v.trim().to_ascii_uppercase().as_str(), "YES" | "TRUE" | "ON" | "1"))
+/// A boolean environment variable, GDAL-style (TRUE/FALSE, YES/NO, ON/OFF,
+/// 1/0, Y/N, any case); a value that is none of these is an
+/// [`Error::Config`] naming the variable, instead of being read as false.
+#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+fn env_bool(name: &str) -> Result<Option<bool>> {
+    let Ok(value) = std::env::var(name) else {
+        return Ok(None);
+    };
+    match value.trim().to_ascii_uppercase().as_str() {
+        "TRUE" | "YES" | "ON" | "1" | "Y" => Ok(Some(true)),
+        "FALSE" | "NO" | "OFF" | "0" | "N" | "" => Ok(Some(false)),
+        _ => Err(Error::Config {
+            key: name.to_string(),
+            value,
+            message: "TRUE or FALSE (also YES/NO, ON/OFF, 1/0)".into(),
+        }),
+    }
+}
+
+/// Checks every boolean variable in `names` (see [`env_bool`]); true when
+/// any of `yes` is set to a true value.
+#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+fn env_bools(names: &[&str], yes: &[&str]) -> Result<bool> {
+    let mut any = false;
+    for &n in names {
+        any |= env_bool(n)? == Some(true) && yes.contains(&n);
+    }
+    Ok(any)
+}
+
+/// Refuses to build a cloud store with no credentials at all, because
+/// object_store then asks the cloud's metadata service and waits for it (up
+/// to 120 s where a port accepts and never answers). Credentials are any of
+/// `found` set; `anonymous` says the user wants unsigned requests;
+/// `ASYNC_COG_USE_METADATA=YES` asks for the metadata service.
+#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+fn require_credentials(src: &str, found: &[&str], anonymous: bool, also: &str) -> Result<()> {
+    if anonymous
+        || found.iter().any(|k| std::env::var_os(k).is_some())
+        || env_bool("ASYNC_COG_USE_METADATA")? == Some(true)
+    {
+        return Ok(());
+    }
+    Err(Error::Config {
+        key: found.first().copied().unwrap_or("credentials").to_string(),
+        value: String::new(),
+        message: format!(
+            "no credentials for {src}: looked for {}{also}; set ASYNC_COG_USE_METADATA=YES to use the \
+             cloud's metadata service instead",
+            found.join(", ")
+        ),
+    })
 }
 
 #[cfg(feature = "s3")]
@@ -214,9 +276,36 @@ fn s3(src: &str, bucket: &str, options: &Options) -> Result<Arc<dyn ObjectStore>
             b = b.with_virtual_hosted_style_request(false);
         }
     }
-    if env_yes("AWS_NO_SIGN_REQUEST") {
+    let anonymous = env_bools(
+        &[
+            "AWS_NO_SIGN_REQUEST",
+            "AWS_SKIP_SIGNATURE",
+            "AWS_ALLOW_HTTP",
+            "AWS_VIRTUAL_HOSTED_STYLE_REQUEST",
+            "AWS_UNSIGNED_PAYLOAD",
+            "AWS_S3_EXPRESS",
+            "AWS_REQUEST_PAYER",
+            "AWS_EC2_METADATA_DISABLED",
+        ],
+        &["AWS_NO_SIGN_REQUEST", "AWS_SKIP_SIGNATURE"],
+    )?;
+    if anonymous {
         b = b.with_skip_signature(true);
     }
+    let profile = std::env::var("AWS_PROFILE")
+        .map(|p| format!(" (AWS_PROFILE={p} is not read: export the profile's keys)"))
+        .unwrap_or_default();
+    require_credentials(
+        src,
+        &[
+            "AWS_ACCESS_KEY_ID",
+            "AWS_WEB_IDENTITY_TOKEN_FILE",
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        ],
+        anonymous,
+        &format!("; AWS_NO_SIGN_REQUEST=YES reads public buckets{profile}"),
+    )?;
     Ok(Arc::new(b.build().map_err(|e| builder_error(src, e))?))
 }
 
@@ -229,6 +318,22 @@ fn s3(src: &str, _: &str, _: &Options) -> Result<Arc<dyn ObjectStore>> {
 fn gcs(src: &str, bucket: &str, options: &Options) -> Result<Arc<dyn ObjectStore>> {
     use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
     endpoint_env(&["GOOGLE_BASE_URL"])?;
+    let anonymous = env_bools(&["GOOGLE_SKIP_SIGNATURE"], &["GOOGLE_SKIP_SIGNATURE"])?;
+    let adc = std::env::var_os("HOME")
+        .map(|h| std::path::Path::new(&h).join(".config/gcloud/application_default_credentials.json"))
+        .is_some_and(|p| p.exists());
+    require_credentials(
+        src,
+        &[
+            "GOOGLE_SERVICE_ACCOUNT",
+            "GOOGLE_SERVICE_ACCOUNT_PATH",
+            "GOOGLE_SERVICE_ACCOUNT_KEY",
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            "SERVICE_ACCOUNT",
+        ],
+        anonymous || adc,
+        ", gcloud's application default credentials; GOOGLE_SKIP_SIGNATURE=true reads public buckets",
+    )?;
     let mut b = GoogleCloudStorageBuilder::from_env()
         .with_bucket_name(bucket)
         .with_retry(retry(options));
@@ -247,6 +352,35 @@ fn gcs(src: &str, _: &str, _: &Options) -> Result<Arc<dyn ObjectStore>> {
 fn azure(src: &str, options: &Options) -> Result<Arc<dyn ObjectStore>> {
     use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
     let endpoint = endpoint_env(&["AZURE_STORAGE_ENDPOINT", "AZURE_ENDPOINT"])?;
+    let anonymous = env_bools(
+        &[
+            "AZURE_SKIP_SIGNATURE",
+            "AZURE_STORAGE_USE_EMULATOR",
+            "AZURE_USE_AZURE_CLI",
+            "AZURE_USE_FABRIC_ENDPOINT",
+            "AZURE_ALLOW_HTTP",
+        ],
+        &[
+            "AZURE_SKIP_SIGNATURE",
+            "AZURE_STORAGE_USE_EMULATOR",
+            "AZURE_USE_AZURE_CLI",
+        ],
+    )?;
+    require_credentials(
+        src,
+        &[
+            "AZURE_STORAGE_ACCOUNT_KEY",
+            "AZURE_STORAGE_ACCESS_KEY",
+            "AZURE_STORAGE_MASTER_KEY",
+            "AZURE_STORAGE_SAS_KEY",
+            "AZURE_STORAGE_SAS_TOKEN",
+            "AZURE_STORAGE_TOKEN",
+            "AZURE_CLIENT_SECRET",
+            "AZURE_FEDERATED_TOKEN_FILE",
+        ],
+        anonymous,
+        "; AZURE_SKIP_SIGNATURE=true reads public containers",
+    )?;
     let mut b = MicrosoftAzureBuilder::from_env()
         .with_url(src)
         .with_retry(retry(options));
@@ -282,12 +416,11 @@ mod tests {
         assert!(e.to_string().contains("ftp"), "{e}");
     }
 
-    #[cfg(feature = "s3")]
     #[test]
-    fn s3_url_builds_with_anonymous_access_and_endpoint() {
-        // Building a store makes no request, so this checks parsing only.
-        let (_, path, name) = resolve("s3://bucket/dir/file.tif", &Options::default()).unwrap();
-        assert_eq!(path.as_ref(), "dir/file.tif");
-        assert_eq!(name, "s3://bucket/dir/file.tif");
+    fn a_bucket_alone_is_refused_before_any_request() {
+        for src in ["s3://bucket", "s3://bucket/", "gs://bucket/dir/", "az://container"] {
+            let e = resolve(src, &Options::default()).unwrap_err();
+            assert!(e.to_string().contains("no object key"), "{src}: {e}");
+        }
     }
 }
