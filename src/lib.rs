@@ -45,7 +45,7 @@ pub use error::{Error, Location, Result};
 struct ReadmeDoctests;
 pub use geo::{Affine, Bounds};
 pub use levels::Level;
-pub use options::{Limits, Options};
+pub use options::{Limits, Options, log_level};
 pub use profile::{BandInfo, Interleave, MaskSource, Profile};
 pub use raster::{ArrayData, DataType, MaskedArray, Nodata, Sample};
 pub use read::{Area, Progress, Raster, ReadRequest, Window, choose_level};

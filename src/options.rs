@@ -103,6 +103,10 @@ pub struct Options {
     pub timeout: Duration,
     /// Time allowed to establish a connection.
     pub connect_timeout: Duration,
+    /// Time allowed for one request with all its retries: `timeout` is per
+    /// attempt, so without this a server that accepts and never answers
+    /// holds a read for (retries + 1) x timeout.
+    pub deadline: Duration,
     /// Retries of a failed request (transport errors, 5xx, 429), with
     /// exponential backoff. object_store's own default (10 retries over up to
     /// 3 minutes) is far too patient for a tile server.
@@ -138,6 +142,7 @@ impl Default for Options {
             limits: Limits::default(),
             timeout: Duration::from_secs(30),
             connect_timeout: Duration::from_secs(5),
+            deadline: Duration::from_secs(60),
             max_retries: 3,
             max_gap: None,
             max_request_bytes: 16 << 20,
@@ -181,15 +186,13 @@ impl Options {
                 }
                 "ENABLE_BLOCK_CACHE" => o.enable_block_cache = parse_bool(k, v)?,
                 "HTTP_MERGE_CONSECUTIVE_RANGES" => o.merge_consecutive_ranges = parse_bool(k, v)?,
-                "LOG_LEVEL" => {
-                    let level = v.trim().to_ascii_lowercase();
-                    if !["error", "warn", "warning", "info", "debug", "trace", "off"].contains(&level.as_str()) {
-                        return Err(config(k, v, "one of ERROR, WARN, INFO, DEBUG, TRACE, OFF"));
-                    }
-                    o.log_level = Some(if level == "warning" { "warn".into() } else { level });
-                }
+                // Kept as given when it names no level: the CLI says which
+                // names are allowed and goes on (a log setting is no reason
+                // to refuse work).
+                "LOG_LEVEL" => o.log_level = Some(log_level(v).map_or_else(|| v.to_string(), str::to_string)),
                 "ASYNC_COG_TIMEOUT" => o.timeout = parse_seconds(k, v)?,
                 "ASYNC_COG_CONNECT_TIMEOUT" => o.connect_timeout = parse_seconds(k, v)?,
+                "ASYNC_COG_DEADLINE" => o.deadline = parse_seconds(k, v)?,
                 "ASYNC_COG_MAX_RETRIES" => o.max_retries = usize::try_from(parse_u64(k, v)?).unwrap_or(usize::MAX),
                 "ASYNC_COG_MAX_GAP" => o.max_gap = Some(parse_u64(k, v)?),
                 "ASYNC_COG_MAX_REQUEST_BYTES" => o.max_request_bytes = parse_u64(k, v)?.max(1),
@@ -201,6 +204,7 @@ impl Options {
                 "ASYNC_COG_MAX_BLOCK_BYTES" => o.limits.max_block_bytes = parse_u64(k, v)?,
                 "ASYNC_COG_MAX_READ_BYTES" => o.limits.max_read_bytes = parse_u64(k, v)?,
                 "ASYNC_COG_MAX_READ_TILES" => o.limits.max_read_tiles = parse_u64(k, v)?,
+                "ASYNC_COG_MAX_DEFERRED_BYTES" => o.limits.max_deferred_bytes = parse_u64(k, v)?,
                 "ASYNC_COG_MAX_IFDS" => o.limits.max_ifds = usize::try_from(parse_u64(k, v)?).unwrap_or(usize::MAX),
                 _ => {}
             }
@@ -229,6 +233,12 @@ impl Options {
     /// Sets the per-request timeout.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Sets the time allowed for one request, retries included.
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
         self
     }
 
@@ -305,6 +315,22 @@ impl Options {
     }
 }
 
+/// The `tracing` level for a level name as Python's logging, rasterio,
+/// aiocogeo and GDAL users write it, in any case: CRITICAL/FATAL and ERROR
+/// are `error`, WARNING/WARN `warn`, NOTICE/INFO `info`, DEBUG `debug`,
+/// TRACE `trace`, OFF/NONE/QUIET `off`. `None` for anything else.
+pub fn log_level(name: &str) -> Option<&'static str> {
+    Some(match name.trim().to_ascii_lowercase().as_str() {
+        "critical" | "fatal" | "error" => "error",
+        "warning" | "warn" => "warn",
+        "notice" | "info" => "info",
+        "debug" => "debug",
+        "trace" => "trace",
+        "off" | "none" | "quiet" => "off",
+        _ => return None,
+    })
+}
+
 fn config(key: &str, value: &str, message: &str) -> Error {
     Error::Config {
         key: key.to_string(),
@@ -366,8 +392,15 @@ mod tests {
         assert!(e.to_string().contains("INGESTED_BYTES_AT_OPEN"), "{e}");
         let e = Options::from_vars([("ENABLE_BLOCK_CACHE", "maybe")]).unwrap_err();
         assert!(e.to_string().contains("ENABLE_BLOCK_CACHE"), "{e}");
-        let e = Options::from_vars([("LOG_LEVEL", "loud")]).unwrap_err();
-        assert!(e.to_string().contains("LOG_LEVEL"), "{e}");
+        for (given, level) in [
+            ("Notice", "info"),
+            ("CRITICAL", "error"),
+            ("warning", "warn"),
+            ("loud", "loud"),
+        ] {
+            let o = Options::from_vars([("LOG_LEVEL", given)]).unwrap();
+            assert_eq!(o.log_level.as_deref(), Some(level), "{given}");
+        }
         let e = Options::from_vars([("ASYNC_COG_TIMEOUT", "-1")]).unwrap_err();
         assert!(e.to_string().contains("ASYNC_COG_TIMEOUT"), "{e}");
         let o = Options::from_vars([("ASYNC_COG_TIMEOUT", "0.5"), ("ASYNC_COG_MAX_RETRIES", "0")]).unwrap();

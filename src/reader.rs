@@ -119,6 +119,7 @@ impl CogReader {
     }
 
     async fn from_source(source: ByteSource, options: Options) -> Result<Self> {
+        source.set_deadline(options.deadline);
         let url = source.url().to_string();
         let tag = |e: Error| e.with_source(&url);
         // Only a name every reader shares (a URL, an absolute path) keys the header cache.

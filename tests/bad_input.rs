@@ -333,3 +333,20 @@ async fn signed_urls_and_credentials_are_sent_as_given() {
     let e = CogReader::open(&missing).await.unwrap_err();
     assert!(matches!(e, Error::NotFound { .. }), "{e}");
 }
+
+/// The deadline bounds one request with all its retries: a server that
+/// never answers holds a read about `deadline`, not (retries + 1) x timeout.
+#[tokio::test]
+async fn the_deadline_bounds_a_request_with_its_retries() {
+    let server = RangeServer::start(fixtures_dir()).await;
+    server.set_latency(Duration::from_secs(10));
+    let opts = Options::default()
+        .with_timeout(Duration::from_millis(800))
+        .with_max_retries(5)
+        .with_deadline(Duration::from_millis(1200));
+    let t = Instant::now();
+    let e = CogReader::open_with(&server.url(MASK_COG), opts).await.unwrap_err();
+    assert!(matches!(e, Error::Io { .. }), "{e}");
+    assert!(e.to_string().contains("deadline"), "{e}");
+    assert!(t.elapsed() < Duration::from_millis(2500), "took {:?}", t.elapsed());
+}

@@ -397,3 +397,31 @@ fn missing_credentials_fail_fast_and_say_what_was_looked_for() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("AWS_NO_SIGN_REQUEST") && err.contains("maybe"), "{err}");
 }
+
+/// LOG_LEVEL takes the names logging users write (NOTICE, CRITICAL, any
+/// case); an unknown one is a warning naming the allowed names, not a
+/// failure; VERBOSE_LOGS=TRUE logs debug; no colour codes go to a pipe.
+#[test]
+fn log_settings_are_forgiving_and_plain() {
+    let fixture = fixtures_dir().join("u8_packbits.tif");
+    let run = |vars: &[(&str, &str)]| {
+        let mut c = cog();
+        c.env_remove("VERBOSE_LOGS");
+        c.envs(vars.iter().copied()).arg("info").arg(&fixture);
+        c.output().unwrap()
+    };
+    let out = run(&[("LOG_LEVEL", "loud")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("LOG_LEVEL") && err.contains("NOTICE"), "{err}");
+    for ok in ["Notice", "critical", "WARNING", "debug"] {
+        let out = run(&[("LOG_LEVEL", ok)]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && !err.contains("not a level"), "{ok}: {err}");
+        assert!(!err.contains('\x1b'), "{ok}: colour codes in a pipe: {err:?}");
+    }
+    let out = run(&[("VERBOSE_LOGS", "TRUE")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("DEBUG"), "VERBOSE_LOGS=TRUE logs debug: {err}");
+    assert!(!err.contains('\x1b'), "{err:?}");
+}

@@ -197,6 +197,8 @@ pub struct ByteSource {
     requests: AtomicU64,
     bytes: AtomicU64,
     pin: OnceLock<ObjectPin>,
+    /// Time allowed for one remote request with its retries.
+    deadline: OnceLock<std::time::Duration>,
 }
 
 impl ByteSource {
@@ -253,7 +255,13 @@ impl ByteSource {
             requests: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             pin: OnceLock::new(),
+            deadline: OnceLock::new(),
         }
+    }
+
+    /// Bounds every later remote request, retries included, by `deadline`.
+    pub(crate) fn set_deadline(&self, deadline: std::time::Duration) {
+        let _ = self.deadline.set(deadline);
     }
 
     /// The URL or path this source reads.
@@ -353,9 +361,21 @@ impl ByteSource {
                 all.slice(a..b.max(a))
             }
             _ => {
-                let attempt = match self.get_remote_range(&range).await {
-                    Err(ShortBody(_)) => self.get_remote_range(&range).await,
-                    done => done,
+                let attempts = async {
+                    match self.get_remote_range(&range).await {
+                        Err(ShortBody(_)) => self.get_remote_range(&range).await,
+                        done => done,
+                    }
+                };
+                let attempt = match self.deadline.get() {
+                    None => attempts.await,
+                    Some(&limit) => match tokio::time::timeout(limit, attempts).await {
+                        Ok(a) => a,
+                        Err(_) => Err(ShortBody(object_store::Error::Generic {
+                            store: "async-cog",
+                            source: format!("no answer within the {limit:?} deadline (retries included)").into(),
+                        })),
+                    },
                 };
                 return attempt.map_err(|ShortBody(e)| self.io(e, &range))?;
             }

@@ -77,13 +77,27 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let filter = std::env::var("RUST_LOG")
+    // RUST_LOG wins; then LOG_LEVEL (any name logging users write); then
+    // aiocogeo's VERBOSE_LOGS=TRUE for debug; else warnings only.
+    let verbose = std::env::var("VERBOSE_LOGS")
         .ok()
-        .or_else(|| options.log_level.clone())
-        .unwrap_or_else(|| "warn".into());
+        .is_some_and(|v| matches!(v.trim().to_ascii_uppercase().as_str(), "TRUE" | "YES" | "ON" | "1"));
+    let level = match options.log_level.as_deref() {
+        Some(name) => async_cog::log_level(name).unwrap_or_else(|| {
+            eprintln!(
+                "warning: LOG_LEVEL={name:?} is not a level (CRITICAL, ERROR, WARNING, NOTICE, INFO, DEBUG, TRACE, OFF); using WARNING"
+            );
+            "warn"
+        }),
+        None if verbose => "debug",
+        None => "warn",
+    };
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| level.to_string());
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never into a file or pipe.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
