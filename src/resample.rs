@@ -270,11 +270,8 @@ pub fn resample_band(
                     w += wk;
                 }
             }
-            let o = row * out_cols + c;
-            match valid {
-                None => (h[o], hv[o]) = (if w != 0.0 { s / w } else { s }, true),
-                Some(_) if w > 0.0 => (h[o], hv[o]) = (s / w, true),
-                Some(_) => {}
+            if let Some(v) = normalised(valid.is_some(), s, w) {
+                (h[row * out_cols + c], hv[row * out_cols + c]) = (v, true);
             }
         }
     }
@@ -294,15 +291,24 @@ pub fn resample_band(
                     w += wk;
                 }
             }
-            let o = orow * out_cols + c;
-            match valid {
-                None => (out[o], out_ok[o]) = (if w != 0.0 { s / w } else { s }, true),
-                Some(_) if w > 0.0 => (out[o], out_ok[o]) = (s / w, true),
-                Some(_) => {}
+            if let Some(v) = normalised(valid.is_some(), s, w) {
+                (out[orow * out_cols + c], out_ok[orow * out_cols + c]) = (v, true);
             }
         }
     }
     (out, out_ok)
+}
+
+/// A weighted sum `s` divided by its weight `w`, as GDAL finishes a pass:
+/// without a mask any sum is a value (not normalised when `w` is 0); with
+/// one, only a positive weight makes a value.
+fn normalised(masked: bool, s: f64, w: f64) -> Option<f64> {
+    match (masked, w) {
+        (false, w) if w != 0.0 => Some(s / w),
+        (false, _) => Some(s),
+        (true, w) if w > 0.0 => Some(s / w),
+        (true, _) => None,
+    }
 }
 
 /// The longest run of consecutive `ok` among `n` taps.

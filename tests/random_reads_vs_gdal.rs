@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use async_cog::raster::npy::from_npy;
-use async_cog::{Bounds, CogReader, DataType, Options, Raster, ReadRequest, Resampling, Window};
+use async_cog::{CogReader, DataType, Options, Raster};
 use bytes::Bytes;
 use futures::StreamExt;
 use serde_json::Value;
@@ -50,39 +50,6 @@ const INT_TOLERANCE: f64 = 1.0;
 /// magnitude of the terms, which is below 1e-5 of the case's largest value.
 /// A wrong tap, weight or level changes values by far more than that.
 const FLOAT_RELATIVE_TOLERANCE: f64 = 1e-5;
-
-/// The request a case describes.
-fn request(c: &Value) -> ReadRequest {
-    let f = |v: &Value| v.as_f64().unwrap();
-    let mut req = if c["kind"] == "window" {
-        let w = &c["window"];
-        ReadRequest::window(
-            Window {
-                col_off: f(&w[0]),
-                row_off: f(&w[1]),
-                width: f(&w[2]),
-                height: f(&w[3]),
-            },
-            c["level"].as_u64().unwrap() as usize,
-        )
-    } else {
-        let b = &c["bounds"];
-        ReadRequest::bounds(Bounds {
-            minx: f(&b[0]),
-            miny: f(&b[1]),
-            maxx: f(&b[2]),
-            maxy: f(&b[3]),
-        })
-    };
-    if let Some(s) = c["shape"].as_array() {
-        req = req.shape(s[0].as_u64().unwrap() as usize, s[1].as_u64().unwrap() as usize);
-    }
-    if let Some(b) = c["bands"].as_array() {
-        req = req.bands(b.iter().map(|v| v.as_u64().unwrap() as usize).collect());
-    }
-    let r: Resampling = c["resampling"].as_str().unwrap().parse().unwrap();
-    req.resampling(r).boundless(c["boundless"].as_bool().unwrap())
-}
 
 /// The levels GDAL was seen reading (empty: unknown).
 fn gdal_levels(c: &Value) -> Vec<usize> {
@@ -299,7 +266,7 @@ async fn random_reads_match_gdal() {
         let results: Vec<_> = futures::stream::iter(cases.iter())
             .map(|c| {
                 let cog = &cog;
-                async move { cog.read_with(request(c)).await }
+                async move { cog.read_with(support::read_request(c)).await }
             })
             .buffered(CONCURRENCY)
             .collect()

@@ -5,40 +5,10 @@
 
 mod support;
 
-use async_cog::{Area, Bounds, CogReader, Options, ReadRequest, Resampling, Window};
+use async_cog::{Area, CogReader, Options};
 use bytes::Bytes;
 use serde_json::Value;
 use support::{fixtures_dir, read_npy_gz, sha256_hex};
-
-fn request(c: &Value) -> ReadRequest {
-    let f = |v: &Value| v.as_f64().unwrap();
-    let r: Resampling = c["resampling"].as_str().unwrap().parse().unwrap();
-    let req = if c["kind"] == "window" {
-        let w = &c["window"];
-        ReadRequest::window(
-            Window {
-                col_off: f(&w[0]),
-                row_off: f(&w[1]),
-                width: f(&w[2]),
-                height: f(&w[3]),
-            },
-            c["level"].as_u64().unwrap() as usize,
-        )
-    } else {
-        let b = &c["bounds"];
-        ReadRequest::bounds(Bounds {
-            minx: f(&b[0]),
-            miny: f(&b[1]),
-            maxx: f(&b[2]),
-            maxy: f(&b[3]),
-        })
-        .shape(
-            c["shape"][0].as_u64().unwrap() as usize,
-            c["shape"][1].as_u64().unwrap() as usize,
-        )
-    };
-    req.resampling(r).boundless(c["boundless"].as_bool().unwrap())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_match_gdal() {
@@ -60,7 +30,7 @@ async fn reads_match_gdal() {
         let cog = CogReader::from_bytes(bytes, Options::default()).await.unwrap();
         for (i, c) in doc["cases"].as_array().unwrap().iter().enumerate() {
             n += 1;
-            let req = request(c);
+            let req = support::read_request(c);
             let label = format!(
                 "{tif} case {i} ({} {} {})",
                 c["kind"],

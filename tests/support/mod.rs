@@ -402,6 +402,42 @@ pub fn read_gz(path: impl AsRef<Path>) -> Vec<u8> {
     out
 }
 
+/// The read a case of fixtures/NAME.reads.json or NAME.random_reads.json
+/// asks for: a window at a level or bounds, with its shape, bands,
+/// resampling and boundlessness.
+pub fn read_request(c: &serde_json::Value) -> async_cog::ReadRequest {
+    use async_cog::{Bounds, ReadRequest, Resampling, Window};
+    let f = |v: &serde_json::Value| v.as_f64().unwrap();
+    let mut req = if c["kind"] == "window" {
+        let w = &c["window"];
+        ReadRequest::window(
+            Window {
+                col_off: f(&w[0]),
+                row_off: f(&w[1]),
+                width: f(&w[2]),
+                height: f(&w[3]),
+            },
+            c["level"].as_u64().unwrap() as usize,
+        )
+    } else {
+        let b = &c["bounds"];
+        ReadRequest::bounds(Bounds {
+            minx: f(&b[0]),
+            miny: f(&b[1]),
+            maxx: f(&b[2]),
+            maxy: f(&b[3]),
+        })
+    };
+    if let Some(s) = c["shape"].as_array() {
+        req = req.shape(s[0].as_u64().unwrap() as usize, s[1].as_u64().unwrap() as usize);
+    }
+    if let Some(b) = c["bands"].as_array() {
+        req = req.bands(b.iter().map(|v| v.as_u64().unwrap() as usize).collect());
+    }
+    let r: Resampling = c["resampling"].as_str().unwrap().parse().unwrap();
+    req.resampling(r).boundless(c["boundless"].as_bool().unwrap())
+}
+
 /// A gzipped `.npy` written by the fixture generators, as f64s.
 pub fn read_npy_gz(path: impl AsRef<Path>) -> Vec<f64> {
     async_cog::raster::npy::from_npy(&read_gz(path))
