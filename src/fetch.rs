@@ -184,6 +184,12 @@ impl Fetcher {
         let (source, cache, object) = (self.source.clone(), self.cache.clone(), self.object.clone());
         let (permits, map, req) = (self.permits.clone(), self.inflight.clone(), req.clone());
         let task = tokio::spawn(async move {
+            // Leaves the map however the task ends: done, failed, panicked
+            // or dropped with the runtime.
+            let _leave = Leave {
+                map,
+                key: (req.range.start, req.range.end),
+            };
             let result = match permits.acquire_owned().await {
                 Ok(_permit) => source.get_range(req.range.clone()).await.map_err(Arc::new),
                 Err(e) => Err(Arc::new(Error::Internal(e.to_string()))),
@@ -195,7 +201,6 @@ impl Fetcher {
                     }
                 }
             }
-            lock(&map).remove(&(req.range.start, req.range.end));
             result
         });
         let flight = async move {
@@ -206,6 +211,18 @@ impl Fetcher {
         .shared();
         flights.insert(key, flight.clone());
         flight
+    }
+}
+
+/// Removes a flight's entry from the in-flight map when dropped.
+struct Leave {
+    map: Flights,
+    key: (u64, u64),
+}
+
+impl Drop for Leave {
+    fn drop(&mut self) {
+        lock(&self.map).remove(&self.key);
     }
 }
 

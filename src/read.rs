@@ -357,9 +357,11 @@ impl CogReader {
                 }
             }
         };
+        // Beyond 2^53 pixels coordinates lose whole pixels (and integer
+        // window arithmetic would overflow): no image is that large.
         let full_ok = [full.col_off, full.row_off, full.width, full.height]
             .iter()
-            .all(|v| v.is_finite());
+            .all(|v| v.is_finite() && v.abs() < 9.0e15);
         if !(full_ok && full.width >= 0.0 && full.height >= 0.0) {
             return Err(Error::InvalidRequest {
                 message: format!("empty area: {full:?}"),
@@ -410,6 +412,11 @@ impl CogReader {
         let count = p.count;
         let bands: Vec<usize> = match &req.bands {
             Some(b) => {
+                if b.is_empty() {
+                    return Err(Error::InvalidRequest {
+                        message: "no bands asked for".into(),
+                    });
+                }
                 if let Some(bad) = b.iter().find(|&&i| i == 0 || i > count) {
                     return Err(Error::InvalidRequest {
                         message: format!("band {bad} does not exist: bands are 1..={count}"),
@@ -419,11 +426,15 @@ impl CogReader {
             }
             None => (0..count).collect(),
         };
-        // Refused before any buffer is sized: rows x cols x bands x sample size.
+        // Refused before any buffer is sized: the output (rows x cols x bands
+        // x sample size), the mask beside it, the nearest index vectors, and
+        // for kernels the f64 values and validity each output passes through.
+        let per_sample = p.dtype.size() as u64 + 1 + if req.resampling == Resampling::Nearest { 0 } else { 9 };
         let out_bytes = (rows as u64)
             .checked_mul(cols as u64)
             .and_then(|n| n.checked_mul(bands.len() as u64))
-            .and_then(|n| n.checked_mul(p.dtype.size() as u64));
+            .and_then(|n| n.checked_mul(per_sample))
+            .and_then(|n| n.checked_add((rows as u64).checked_add(cols as u64)?.checked_mul(8)?));
         Limits::check(
             "max_read_bytes",
             out_bytes,
@@ -616,13 +627,15 @@ impl CogReader {
         };
         let ((x0, x1), (y0, y1)) = (span(&xt), span(&yt));
         let (sw, sh) = (x1 - x0, y1 - y0);
-        // The source span is held as f64 while the kernel runs.
+        // The source span is held as f64 and validity while the kernel runs,
+        // and the horizontal pass holds source rows x output columns.
+        let span = (sw as u64)
+            .checked_mul(sh as u64)
+            .and_then(|n| n.checked_mul(s.bands.len() as u64));
+        let pass = (sh as u64).checked_mul(cols as u64).and_then(|n| n.checked_mul(2));
         Limits::check(
             "max_read_bytes",
-            (sw as u64)
-                .checked_mul(sh as u64)
-                .and_then(|n| n.checked_mul(s.bands.len() as u64))
-                .and_then(|n| n.checked_mul(8)),
+            span.zip(pass).and_then(|(a, b)| a.checked_add(b)?.checked_mul(9)),
             self.options().limits.max_read_bytes,
             Location::new().source(self.url()),
         )?;

@@ -140,7 +140,9 @@ impl CogReader {
             }
             None => {
                 let (tiff, bytes) = Self::read_header(&source, &options).await?;
-                if let Some((c, id)) = &header_cache {
+                // Only an object with a validator (ETag, version, Last-Modified)
+                // can be told apart from a replacement of the same size.
+                if let Some((c, id)) = header_cache.as_ref().filter(|_| source.has_validator()) {
                     let header = CachedHeader {
                         tiff: tiff.clone(),
                         header_bytes: bytes.clone(),
@@ -530,17 +532,20 @@ impl CogReader {
         }
         let _loading = self.inner.array_loading.lock().await;
         let todo = todo();
-        self.charge_deferred(&todo)?;
+        // Checked before fetching, counted once loaded: a failed or dropped
+        // load costs nothing against the budget.
+        let bytes = self.deferred_cost(&todo)?;
         for ((ifd, tag), value) in self.fetch_values(&todo).await? {
             let array = self.to_array(ifd, tag, Some(value))?;
             let _ = self.cell(ifd, tag).set(array);
         }
+        self.inner.deferred_bytes.fetch_add(bytes, Ordering::Relaxed);
         Ok(())
     }
 
-    /// Counts the decoded size of the deferred arrays in `todo` (8 bytes an
-    /// entry) against `max_deferred_bytes`, refusing before any fetch.
-    fn charge_deferred(&self, todo: &[(usize, u16)]) -> Result<()> {
+    /// The decoded size of the deferred arrays in `todo` (8 bytes an entry),
+    /// refused when it would take the reader past `max_deferred_bytes`.
+    fn deferred_cost(&self, todo: &[(usize, u16)]) -> Result<u64> {
         let mut bytes: u64 = 0;
         for &(ifd, tag) in todo {
             if let Some(e) = self.ifds().get(ifd).and_then(|i| i.entry(tag))
@@ -549,16 +554,14 @@ impl CogReader {
                 bytes = bytes.saturating_add(e.count.saturating_mul(8));
             }
         }
-        let limit = self.options().limits.max_deferred_bytes;
         let before = self.inner.deferred_bytes.load(Ordering::Relaxed);
         Limits::check(
             "max_deferred_bytes",
             before.checked_add(bytes),
-            limit,
+            self.options().limits.max_deferred_bytes,
             Location::new().source(self.url()).ifd(todo.first().map_or(0, |t| t.0)),
         )?;
-        self.inner.deferred_bytes.fetch_add(bytes, Ordering::Relaxed);
-        Ok(())
+        Ok(bytes)
     }
 
     fn cell(&self, ifd: usize, tag: u16) -> ArrayCell {

@@ -329,6 +329,21 @@ async fn signed_urls_and_credentials_are_sent_as_given() {
     let bad_user = format!("http://reader:nope@{}/auth/{MASK_COG}", server.addr);
     let e = CogReader::open(&bad_user).await.unwrap_err();
     assert!(matches!(e, Error::PermissionDenied { .. }), "{e}");
+    // A transport error (nothing listens) keeps the signature out too.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let refused = format!("http://127.0.0.1:{port}/a.tif?sig=token-3fa9");
+    let e = CogReader::open_with(&refused, Options::default().with_max_retries(0))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Io { .. }), "{e}");
+    assert!(
+        !e.to_string().contains("token-3fa9"),
+        "secrets stay out of messages: {e}"
+    );
     let missing = server.url("signed/none.tif?sig=ok");
     let e = CogReader::open(&missing).await.unwrap_err();
     assert!(matches!(e, Error::NotFound { .. }), "{e}");

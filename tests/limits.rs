@@ -131,3 +131,61 @@ async fn a_file_claiming_65535_bands_is_refused() {
     let e = cog.get_tile(0, 0, 0).await.unwrap_err();
     assert!(limit_name(&e).is_some(), "{e}");
 }
+
+/// An empty band list is refused (it once made the output size 0, so any
+/// shape passed the limit and the index vectors overflowed).
+#[tokio::test]
+async fn an_empty_band_list_is_refused() {
+    let cog = CogReader::from_bytes(Bytes::from(read("u8_packbits.tif")), Options::default())
+        .await
+        .unwrap();
+    let req = ReadRequest::bounds(cog.profile().bounds)
+        .shape(1, usize::MAX)
+        .bands(vec![]);
+    let e = cog.read_with(req).await.unwrap_err();
+    assert!(matches!(e, Error::InvalidRequest { .. }), "{e}");
+}
+
+/// A resampled read's intermediate buffers count too: a 10-pixel-wide
+/// window stretched to 10 million columns with cubic would hold source
+/// rows x output columns in its horizontal pass (tens of GB).
+#[tokio::test]
+async fn intermediate_buffers_of_a_resampled_read_are_limited() {
+    let cog = CogReader::from_bytes(Bytes::from(read("u8_packbits.tif")), Options::default())
+        .await
+        .unwrap();
+    let req = ReadRequest::window(Window::new(0, 0, 10, 200), 0)
+        .shape(1, 10_000_000)
+        .resampling(async_cog::Resampling::Cubic);
+    let e = cog.read_with(req).await.unwrap_err();
+    assert_eq!(limit_name(&e), Some("max_read_bytes"), "{e}");
+}
+
+/// Boundless windows far beyond any image (offsets near 1e18 pixels) are
+/// refused, not turned into overflowing integer windows.
+#[tokio::test]
+async fn windows_beyond_two_to_the_53_pixels_are_refused() {
+    let cog = CogReader::from_bytes(Bytes::from(read("u8_packbits.tif")), Options::default())
+        .await
+        .unwrap();
+    for w in [
+        Window {
+            col_off: 1e18,
+            row_off: 0.0,
+            width: 4.0,
+            height: 4.0,
+        },
+        Window {
+            col_off: 0.0,
+            row_off: 0.0,
+            width: 1e18,
+            height: 4.0,
+        },
+    ] {
+        for r in [async_cog::Resampling::Nearest, async_cog::Resampling::Cubic] {
+            let req = ReadRequest::window(w, 0).shape(2, 2).boundless(true).resampling(r);
+            let e = cog.read_with(req).await.unwrap_err();
+            assert!(matches!(e, Error::InvalidRequest { .. }), "{w:?} {r:?}: {e}");
+        }
+    }
+}

@@ -278,3 +278,31 @@ async fn deferred_arrays_count_against_their_budget() {
     let cog = CogReader::open(&server.url(BIG)).await.unwrap();
     cog.get_tile(0, 0, 0).await.unwrap();
 }
+
+/// A failed load of the deferred arrays costs nothing against
+/// `max_deferred_bytes`: with a budget of exactly level 0's arrays, a read
+/// whose array request failed (503) is followed by one that succeeds.
+#[tokio::test]
+async fn a_failed_array_load_is_not_charged() {
+    let server = RangeServer::start(fixtures_dir()).await;
+    let probe = CogReader::open(&server.url(BIG)).await.unwrap();
+    let level = probe.level(0).unwrap().image.clone();
+    let ifd = &probe.ifds()[level.ifd];
+    let cost: u64 = [level.offsets_tag(), level.byte_counts_tag()]
+        .iter()
+        .filter_map(|&t| ifd.entry(t))
+        .filter(|e| e.deferred_range().is_some())
+        .map(|e| e.count * 8)
+        .sum();
+    assert!(cost > 0, "level 0's arrays of {BIG} are deferred");
+    let limits = async_cog::Limits {
+        max_deferred_bytes: cost,
+        ..async_cog::Limits::default()
+    };
+    let opts = Options::default().with_limits(limits).with_max_retries(0);
+    let cog = CogReader::open_with(&server.url(BIG), opts).await.unwrap();
+    server.fail_next(1);
+    let e = cog.get_tile(0, 0, 0).await.unwrap_err();
+    assert!(matches!(e, async_cog::Error::Io { .. }), "{e}");
+    cog.get_tile(0, 0, 0).await.unwrap();
+}

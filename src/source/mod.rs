@@ -228,11 +228,8 @@ impl ByteSource {
         }
         let name = signed::redacted(&url);
         let http = signed::SignedUrl::new(src, &url, options)?;
-        Ok(Some(Self::new(
-            Backend::Signed(http),
-            name.clone(),
-            Naming::Global(name.into()),
-        )))
+        let id = signed::identity(&url);
+        Ok(Some(Self::new(Backend::Signed(http), name, Naming::Global(id.into()))))
     }
 
     /// Without the `http` feature no URL is read this way.
@@ -317,6 +314,11 @@ impl ByteSource {
     /// The object version recorded from the first response.
     pub fn version(&self) -> Option<&str> {
         self.pin.get().and_then(|p| p.version.as_deref())
+    }
+
+    /// Whether the object has anything that tells versions apart.
+    pub(crate) fn has_validator(&self) -> bool {
+        self.pin.get().and_then(ObjectPin::validator).is_some()
     }
 
     /// What the first response told about the object.

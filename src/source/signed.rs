@@ -23,13 +23,21 @@ use crate::error::{Error, Result};
 use crate::options::Options;
 
 /// A URL read with ranged GETs, as given.
-#[derive(Debug)]
 pub(crate) struct SignedUrl {
     client: reqwest::Client,
     /// The URL without its user and password.
     url: url::Url,
     credentials: Option<(String, String)>,
     retries: usize,
+}
+
+impl std::fmt::Debug for SignedUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedUrl")
+            .field("url", &redacted(&self.url))
+            .field("credentials", &self.credentials.as_ref().map(|_| "***"))
+            .finish()
+    }
 }
 
 /// What a GET may be conditioned on.
@@ -48,16 +56,17 @@ impl SignedUrl {
             .build()
             .map_err(|e| Error::InvalidSource {
                 url: redacted(url),
-                message: format!("cannot build an HTTP client: {e}"),
+                message: format!("cannot build an HTTP client: {}", e.without_url()),
             })?;
         let mut bare = url.clone();
         let credentials = (!url.username().is_empty()).then(|| {
             let decode = |s: &str| percent_decode(s);
             (decode(url.username()), decode(url.password().unwrap_or("")))
         });
+        let _ = src;
         if bare.set_username("").and(bare.set_password(None)).is_err() {
             return Err(Error::InvalidSource {
-                url: src.to_string(),
+                url: redacted(url),
                 message: "cannot remove the credentials from the URL".into(),
             });
         }
@@ -153,9 +162,27 @@ impl SignedUrl {
         }
         let headers = res.headers();
         let text = |h: reqwest::header::HeaderName| headers.get(h).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let size = text(reqwest::header::CONTENT_RANGE)
-            .and_then(|v| v.rsplit_once('/').and_then(|(_, n)| n.trim().parse::<u64>().ok()))
-            .ok_or_else(|| Attempt::Final(self.message("a 206 answer without a Content-Range size".into())))?;
+        // "bytes a-b/size": the bytes asked for, or fewer at the object's end.
+        let content_range = text(reqwest::header::CONTENT_RANGE).and_then(|v| {
+            let (span, total) = v.trim().strip_prefix("bytes ")?.split_once('/')?;
+            let (a, b) = span.split_once('-')?;
+            Some((
+                a.trim().parse::<u64>().ok()?,
+                b.trim().parse::<u64>().ok()?,
+                total.trim().parse::<u64>().ok()?,
+            ))
+        });
+        let size = match content_range {
+            Some((a, b, size)) if a == range.start && b < range.end && b >= a => size,
+            _ => {
+                return fail(self.message(format!(
+                    "a 206 answer for other bytes than {}..{} (Content-Range {:?})",
+                    range.start,
+                    range.end,
+                    text(reqwest::header::CONTENT_RANGE)
+                )));
+            }
+        };
         let last_modified = text(reqwest::header::LAST_MODIFIED)
             .and_then(|v| chrono::DateTime::parse_from_rfc2822(&v).ok())
             .map_or_else(chrono::DateTime::<chrono::Utc>::default, |t| {
@@ -168,14 +195,24 @@ impl SignedUrl {
             e_tag: text(reqwest::header::ETAG),
             version: None,
         };
-        let body = res.bytes().await.map_err(|e| Attempt::Retry(self.generic(e)))?;
-        Ok((meta, body))
+        // The body, read no further than the range asked for.
+        let want = usize::try_from(range.end - range.start).unwrap_or(usize::MAX);
+        let mut body = Vec::with_capacity(want.min(64 << 20));
+        let mut res = res;
+        while let Some(chunk) = res.chunk().await.map_err(|e| Attempt::Retry(self.generic(e)))? {
+            if body.len() + chunk.len() > want {
+                return fail(self.message(format!("the body runs past the {want} bytes asked for")));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((meta, Bytes::from(body)))
     }
 
+    /// reqwest's error without the URL it would print (with its secrets).
     fn generic(&self, e: reqwest::Error) -> object_store::Error {
         object_store::Error::Generic {
             store: "HTTP",
-            source: Box::new(e),
+            source: Box::new(e.without_url()),
         }
     }
 
@@ -193,16 +230,31 @@ enum Attempt {
     Final(object_store::Error),
 }
 
+/// The name that identifies the object in caches: the redacted URL plus a
+/// hash of the whole URL, so that URLs differing only in their query
+/// (`versionId=`, `snapshot=`, another signature) never share an entry,
+/// while no secret is kept in the name.
+pub(crate) fn identity(url: &url::Url) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    url.as_str().hash(&mut h);
+    format!("{} #{:016x}", redacted(url), h.finish())
+}
+
 /// Whether `url` must be sent as given (it carries a query or credentials).
 pub(crate) fn needs_exact_url(url: &url::Url) -> bool {
     url.query().is_some() || !url.username().is_empty() || url.password().is_some()
 }
 
-/// `url` with its query and password replaced, for messages and logs.
+/// `url` with its query, user and password replaced, for messages, logs
+/// and cache names.
 pub(crate) fn redacted(url: &url::Url) -> String {
     let mut u = url.clone();
     if u.password().is_some() {
         let _ = u.set_password(Some("***"));
+    }
+    if !u.username().is_empty() {
+        let _ = u.set_username("***");
     }
     if u.query().is_some() {
         u.set_query(Some("(redacted)"));
@@ -239,7 +291,13 @@ mod tests {
         let u = url::Url::parse("https://user:p%40ss@host/a.tif?X-Amz-Signature=abc&sig=def").unwrap();
         assert!(needs_exact_url(&u));
         let shown = redacted(&u);
-        assert!(!shown.contains("abc") && !shown.contains("p%40ss"), "{shown}");
+        assert!(
+            !shown.contains("abc") && !shown.contains("p%40ss") && !shown.contains("user"),
+            "{shown}"
+        );
+        let other = url::Url::parse("https://user:p%40ss@host/a.tif?X-Amz-Signature=abc&versionId=2").unwrap();
+        assert_ne!(identity(&u), identity(&other), "queries never share a cache entry");
+        assert!(!identity(&u).contains("abc"));
         assert_eq!(percent_decode("p%40ss"), "p@ss");
         assert!(!needs_exact_url(&url::Url::parse("https://host/a.tif").unwrap()));
     }
