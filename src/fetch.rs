@@ -142,29 +142,53 @@ impl Fetcher {
                 None => missing.push(c.clone()),
             }
         }
-        // Chunks a request in flight already carries wait for it.
-        let mut waits: Vec<(Range<u64>, Flight, Vec<Range<u64>>)> = Vec::new();
+        // Chunks a request in flight already carries wait for it. The task
+        // of a request caches the chunks it was started for; chunks that
+        // joined it are cached by the read that joined (`joined`).
+        let mut waits: Vec<Wait> = Vec::new();
         let mut rest = Vec::new();
         {
             let flights = lock(&self.inflight);
             for c in missing {
                 match flights.iter().find(|(k, _)| k.0 <= c.start && c.end <= k.1) {
-                    Some((&(a, b), f)) => waits.push((a..b, f.clone(), vec![c])),
+                    Some((&(a, b), f)) => waits.push(Wait {
+                        range: a..b,
+                        flight: f.clone(),
+                        chunks: vec![c],
+                        joined: true,
+                    }),
                     None => rest.push(c),
                 }
             }
         }
         for req in plan_requests(&rest, self.gap, self.cap) {
-            let flight = self.flight(&req);
-            waits.push((req.range, flight, req.chunks));
+            let (flight, started) = self.flight(&req);
+            waits.push(Wait {
+                range: req.range,
+                flight,
+                chunks: req.chunks,
+                joined: !started,
+            });
         }
-        let sliced = futures::future::try_join_all(waits.into_iter().map(|(range, flight, chunks)| async move {
-            let all = flight.await.map_err(|e| (*e).clone())?;
-            chunks
-                .iter()
-                .map(|c| slice(&all, &range, c, self.source.url()).map(|b| (c.start, b)))
-                .collect::<Result<Vec<_>>>()
-        }))
+        let sliced = futures::future::try_join_all(waits.into_iter().map(
+            |Wait {
+                 range,
+                 flight,
+                 chunks,
+                 joined,
+             }| async move {
+                let all = flight.await.map_err(|e| (*e).clone())?;
+                let mut out = Vec::with_capacity(chunks.len());
+                for c in &chunks {
+                    let b = slice(&all, &range, c, self.source.url())?;
+                    if let (true, Some(cache)) = (joined, &self.cache) {
+                        cache.insert(BlockCache::key(&self.object, c), b.clone()).await;
+                    }
+                    out.push((c.start, b));
+                }
+                Ok::<_, Error>(out)
+            },
+        ))
         .await?;
         for (start, bytes) in sliced.into_iter().flatten() {
             buffers.push(start, bytes);
@@ -175,11 +199,12 @@ impl Fetcher {
     /// The request for `req` in flight, started as a task of its own if
     /// none is. The task caches the request's chunks, then leaves the
     /// in-flight map, whether it succeeded or failed.
-    fn flight(&self, req: &Request) -> Flight {
+    /// Whether it was started here comes with it.
+    fn flight(&self, req: &Request) -> (Flight, bool) {
         let key = (req.range.start, req.range.end);
         let mut flights = lock(&self.inflight);
         if let Some(f) = flights.get(&key) {
-            return f.clone();
+            return (f.clone(), false);
         }
         let (source, cache, object) = (self.source.clone(), self.cache.clone(), self.object.clone());
         let (permits, map, req) = (self.permits.clone(), self.inflight.clone(), req.clone());
@@ -210,8 +235,18 @@ impl Fetcher {
         .boxed()
         .shared();
         flights.insert(key, flight.clone());
-        flight
+        (flight, true)
     }
+}
+
+/// A read's wait on one request in flight: the chunks it takes from it,
+/// and whether it joined a request started for other chunks (then it
+/// caches its chunks itself).
+struct Wait {
+    range: Range<u64>,
+    flight: Flight,
+    chunks: Vec<Range<u64>>,
+    joined: bool,
 }
 
 /// Removes a flight's entry from the in-flight map when dropped.

@@ -664,28 +664,37 @@ impl CogReader {
             out: (rows, cols),
             boundless: s.boundless,
         };
-        let (data_out, mask_out) = if sw == 0 || sh == 0 {
-            (vec![s.fill.as_f64(); nb * rows * cols], vec![true; nb * rows * cols])
-        } else {
-            let src_cols: Vec<i64> = (x0 as i64..x1 as i64).collect();
-            let src_rows: Vec<i64> = (y0 as i64..y1 as i64).collect();
-            let src = self.sample_nearest(s, &src_cols, &src_rows).await?;
-            // The kernel is CPU work: off the async runtime.
-            tokio::task::spawn_blocking(move || kernel.run(&src, nb))
-                .await
-                .map_err(|e| Error::Internal(format!("resampling task failed: {e}")))?
-        };
         let shape = (nb, rows, cols);
-        macro_rules! go {
-            ($t:ty) => {{
-                let v: Vec<$t> = data_out.iter().map(|&x| <$t>::from_f64(x)).collect();
-                ArrayData::from(Array3::from_shape_vec(shape, v).map_err(|e| Error::Internal(e.to_string()))?)
-            }};
+        if sw == 0 || sh == 0 {
+            let fill = vec![s.fill.as_f64(); nb * rows * cols];
+            return typed(dtype, shape, &fill, vec![true; nb * rows * cols]);
         }
-        let data = dispatch!(dtype, go);
-        let mask = Array3::from_shape_vec(shape, mask_out).map_err(|e| Error::Internal(e.to_string()))?;
-        Ok(MaskedArray { data, mask })
+        let src_cols: Vec<i64> = (x0 as i64..x1 as i64).collect();
+        let src_rows: Vec<i64> = (y0 as i64..y1 as i64).collect();
+        let src = self.sample_nearest(s, &src_cols, &src_rows).await?;
+        // The kernel and the conversion to the output type are CPU work:
+        // off the async runtime.
+        tokio::task::spawn_blocking(move || {
+            let (data_out, mask_out) = kernel.run(&src, nb);
+            typed(dtype, shape, &data_out, mask_out)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("resampling task failed: {e}")))?
     }
+}
+
+/// f64 values and a mask as a masked array of `dtype` (rounded and
+/// saturated as GDAL stores resampled values).
+fn typed(dtype: DataType, shape: (usize, usize, usize), values: &[f64], mask: Vec<bool>) -> Result<MaskedArray> {
+    macro_rules! go {
+        ($t:ty) => {{
+            let v: Vec<$t> = values.iter().map(|&x| <$t>::from_f64(x)).collect();
+            ArrayData::from(Array3::from_shape_vec(shape, v).map_err(|e| Error::Internal(e.to_string()))?)
+        }};
+    }
+    let data = dispatch!(dtype, go);
+    let mask = Array3::from_shape_vec(shape, mask).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(MaskedArray { data, mask })
 }
 
 /// A kernel read's CPU part: every band of the source span resampled,

@@ -18,7 +18,6 @@ use std::time::Duration;
 use bytes::Bytes;
 use object_store::ObjectStore;
 use object_store::path::Path;
-use tokio::sync::OnceCell;
 
 use crate::cache::{BlockCache, CachedHeader};
 use crate::error::{Error, Location, Result};
@@ -35,7 +34,8 @@ use crate::tile::{BlockIndex, DecodeContext, TilePlan};
 /// batch of concurrent requests; a sane file needs 1 to 3).
 const MAX_OPEN_ROUNDS: usize = 64;
 
-type ArrayCell = Arc<OnceCell<Arc<Vec<u64>>>>;
+/// A tag array, set once by `load_tag_arrays` (which alone fetches).
+type ArrayCell = Arc<std::sync::OnceLock<Arc<Vec<u64>>>>;
 
 /// What a reader has cost so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -524,7 +524,7 @@ impl CogReader {
             wanted
                 .iter()
                 .copied()
-                .filter(|&(i, t)| !self.cell(i, t).initialized())
+                .filter(|&(i, t)| self.cell(i, t).get().is_none())
                 .collect()
         };
         if todo().is_empty() {

@@ -371,13 +371,13 @@ impl ByteSource {
                 };
                 let attempt = match self.deadline.get() {
                     None => attempts.await,
-                    Some(&limit) => match tokio::time::timeout(limit, attempts).await {
-                        Ok(a) => a,
-                        Err(_) => Err(ShortBody(object_store::Error::Generic {
+                    Some(&limit) => tokio::time::timeout(limit, attempts).await.unwrap_or_else(|_| {
+                        let late = object_store::Error::Generic {
                             store: "async-cog",
                             source: format!("no answer within the {limit:?} deadline (retries included)").into(),
-                        })),
-                    },
+                        };
+                        Ok(Err(self.io(late, &range)))
+                    }),
                 };
                 return attempt.map_err(|ShortBody(e)| self.io(e, &range))?;
             }
@@ -429,8 +429,7 @@ impl ByteSource {
             }
             Backend::Memory(_) => return Ok(Err(Error::Internal("memory is not remote".into()))),
         };
-        let res = Response { meta };
-        let seen = ObjectPin::of(&res.meta);
+        let seen = ObjectPin::of(&meta);
         let pin = self.pin.get_or_init(|| seen.clone());
         // Servers that ignore If-Match, and weak ETags, are caught here.
         if pin.differs(&seen) {
@@ -509,11 +508,6 @@ impl ByteSource {
 /// A body shorter than asked for, though the object is long enough, or
 /// one that failed while being read.
 struct ShortBody(object_store::Error);
-
-/// The headers' part of an answer.
-struct Response {
-    meta: object_store::ObjectMeta,
-}
 
 /// An answer's body: still to read, or read.
 enum Body {
