@@ -4,81 +4,20 @@
 //! misconfigured environment) is a variant of [`Error`]. Format errors carry a
 //! [`Location`]: the source, the IFD, the tag and the byte range involved, so
 //! that a message alone is enough to find the problem in the file. The pure
-//! TIFF core does not know where its bytes came from; the reader fills in the
-//! source with [`Error::with_source`].
+//! core reports a [`TiffError`] (and codecs a [`CodecError`]) without knowing
+//! where its bytes came from; both convert into [`Error`] with `From`, and
+//! the reader fills in the source with [`Error::with_source`].
+//!
+//! May use: the core (`tiff`, `codec`). Nothing here knows object_store.
 
-use std::fmt;
 use std::ops::Range;
 
-use crate::tiff::tags::tag_name;
+use crate::codec::CodecError;
+pub use crate::tiff::Location;
+use crate::tiff::TiffError;
 
 /// Result alias used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// Where in a file something went wrong. Every part is optional; `Display`
-/// prints the parts that are known, e.g. `s3://b/k.tif, IFD 2, tag
-/// TileOffsets (324), bytes 1024..2048`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Location {
-    /// The URL or path of the object, or `<memory>` for in-memory bytes.
-    pub source: Option<String>,
-    /// Index of the IFD in the file's chain (0 = first).
-    pub ifd: Option<usize>,
-    /// TIFF tag code.
-    pub tag: Option<u16>,
-    /// Byte range in the file.
-    pub range: Option<Range<u64>>,
-}
-
-impl Location {
-    /// An empty location, to be refined with the `with_*` methods.
-    pub fn new() -> Self {
-        Self::default()
-    }
-    /// The same location in the given source (URL or path).
-    pub fn source(mut self, source: &str) -> Self {
-        self.source = Some(source.to_string());
-        self
-    }
-    /// The same location in the given IFD.
-    pub fn ifd(mut self, ifd: usize) -> Self {
-        self.ifd = Some(ifd);
-        self
-    }
-    /// The same location at the given tag.
-    pub fn tag(mut self, tag: u16) -> Self {
-        self.tag = Some(tag);
-        self
-    }
-    /// The same location at the given byte range.
-    pub fn range(mut self, range: Range<u64>) -> Self {
-        self.range = Some(range);
-        self
-    }
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut parts: Vec<String> = Vec::new();
-        if let Some(s) = &self.source {
-            parts.push(s.clone());
-        }
-        if let Some(i) = self.ifd {
-            parts.push(format!("IFD {i}"));
-        }
-        if let Some(t) = self.tag {
-            parts.push(format!("tag {} ({t})", tag_name(t)));
-        }
-        if let Some(r) = &self.range {
-            parts.push(format!("bytes {}..{}", r.start, r.end));
-        }
-        if parts.is_empty() {
-            f.write_str("<unknown location>")
-        } else {
-            f.write_str(&parts.join(", "))
-        }
-    }
-}
 
 /// Everything that can go wrong in async-cog.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -145,10 +84,10 @@ pub enum Error {
         url: String,
         /// The byte range that was being fetched.
         range: Range<u64>,
-        /// The underlying object_store error (shared, so that one failed
+        /// The underlying transport error (shared, so that one failed
         /// request can be reported to every reader waiting on it).
         #[source]
-        source: std::sync::Arc<object_store::Error>,
+        source: std::sync::Arc<dyn std::error::Error + Send + Sync>,
     },
     /// A source string that is not a usable path or URL.
     #[error("invalid source {url:?}: {message}")]
@@ -232,6 +171,45 @@ impl Error {
             | Error::Unsupported { location, .. }
             | Error::LimitExceeded { location, .. } => Some(location),
             _ => None,
+        }
+    }
+}
+
+impl From<TiffError> for Error {
+    fn from(e: TiffError) -> Self {
+        match e {
+            TiffError::Corrupt { location, message } => Error::Format { location, message },
+            TiffError::Unsupported { location, message } => Error::Unsupported { location, message },
+            TiffError::LimitExceeded {
+                location,
+                what,
+                value,
+                limit,
+            } => Error::LimitExceeded {
+                location,
+                what,
+                value,
+                limit,
+            },
+            // `TiffError` is non-exhaustive: a variant added later is a
+            // format error until it gets its own mapping.
+            #[allow(unreachable_patterns)]
+            other => Error::Format {
+                location: Location::new(),
+                message: other.to_string(),
+            },
+        }
+    }
+}
+
+impl Error {
+    /// A codec failure decoding `what` at `location`: an unsupported
+    /// feature (a predictor, a sample depth) or a corrupt stream.
+    pub(crate) fn codec(location: Location, what: &str, e: CodecError) -> Self {
+        let message = format!("{what}: {e}");
+        match e {
+            CodecError::Unsupported(_) => Error::Unsupported { location, message },
+            _ => Error::Format { location, message },
         }
     }
 }

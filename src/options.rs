@@ -1,4 +1,5 @@
-//! Reader configuration: [`Options`] and the allocation [`Limits`].
+//! Reader configuration: [`Options`], with the block cache and range
+//! merging as one choice each ([`BlockCaching`], [`RangeMerging`]).
 //!
 //! Options are built with typed `with_*` methods, or read from the environment
 //! with [`Options::from_env`] using the variable names aiocogeo uses
@@ -6,162 +7,105 @@
 //! `HTTP_MERGE_CONSECUTIVE_RANGES`, `LOG_LEVEL`) plus our own, prefixed
 //! `ASYNC_COG_`. A bad value is an [`Error::Config`] naming the variable.
 //!
-//! Limits exist because every count and size in a TIFF comes from an
-//! untrusted file: they are checked before any allocation the file sizes.
+//! Allocation limits are the core's [`Limits`]; timeouts and retries the
+//! source's [`Transport`]. May use: `cache`, `source`, `tiff`, `error`.
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
+use crate::cache::{BlockCache, HeaderCache};
 use crate::error::{Error, Result};
+use crate::source::Transport;
+use crate::tiff::Limits;
 
-/// Upper bounds on what a file may make us allocate or fetch while opening.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Most IFDs followed along the chain.
-    pub max_ifds: usize,
-    /// Most entries in one IFD.
-    pub max_tags_per_ifd: u64,
-    /// Most elements in one tag value (e.g. TileOffsets entries).
-    pub max_array_len: u64,
-    /// Most bytes opening may fetch in all (the first GET included).
-    pub max_header_bytes: u64,
-    /// Most bytes one decoded block (tile or strip, all its samples, in the
-    /// output type) may take, like image-tiff's `decoding_buffer_size`. A
-    /// file claiming a 2^31-pixel tile is refused before anything is allocated.
-    pub max_block_bytes: u64,
-    /// Most bytes one read may return (data, in the output type), and so the
-    /// most its tiles and intermediate buffers may hold.
-    pub max_read_bytes: u64,
-    /// Most tiles one read may decode.
-    pub max_read_tiles: u64,
-    /// Most bytes of tag arrays (tile offsets and byte counts) loaded after
-    /// opening, over the reader's life. Arrays loaded during opening count
-    /// against `max_header_bytes`.
-    pub max_deferred_bytes: u64,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            max_ifds: 1024,
-            max_tags_per_ifd: 4096,
-            // 16 Mi entries: a 1,000,000 x 1,000,000 image in 256-pixel tiles.
-            max_array_len: 1 << 24,
-            max_header_bytes: 64 << 20,
-            max_block_bytes: 256 << 20,
-            max_read_bytes: 1 << 30,
-            max_read_tiles: 1 << 16,
-            max_deferred_bytes: 256 << 20,
-        }
-    }
-}
-
-impl Limits {
-    /// Refuses `value` (computed with checked arithmetic: `None` means it
-    /// overflowed) when it is above `limit`, naming the limit.
-    pub(crate) fn check(what: &'static str, value: Option<u64>, limit: u64, location: crate::Location) -> Result<u64> {
-        match value {
-            Some(v) if v <= limit => Ok(v),
-            v => Err(Error::LimitExceeded {
-                location,
-                what,
-                value: v.unwrap_or(u64::MAX),
-                limit,
-            }),
-        }
-    }
-
-    /// No limits at all: only for files you trust.
-    pub fn unlimited() -> Self {
-        Self {
-            max_ifds: usize::MAX,
-            max_tags_per_ifd: u64::MAX,
-            max_array_len: u64::MAX,
-            max_header_bytes: u64::MAX,
-            max_block_bytes: u64::MAX,
-            max_read_bytes: u64::MAX,
-            max_read_tiles: u64::MAX,
-            max_deferred_bytes: u64::MAX,
-        }
-    }
-}
-
-/// How a [`crate::CogReader`] fetches and caches.
+/// Whether and where a reader caches compressed blocks.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum BlockCaching {
+    /// No cache: every read fetches (concurrent reads of one block still
+    /// share one request).
+    Off,
+    /// A cache of its own with this byte budget, for each reader.
+    Own(u64),
+    /// One cache shared by every reader opened with these options (keys
+    /// name the object and its version, so files never mix).
+    Shared(Arc<BlockCache>),
+}
+
+/// How byte ranges of one read are merged into requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RangeMerging {
+    /// One request per block.
+    Off,
+    /// Ranges at most this many bytes apart share a request (the gap is
+    /// fetched and thrown away); `Gap(0)` merges touching ranges only, as
+    /// GDAL's `GDAL_HTTP_MERGE_CONSECUTIVE_RANGES` does.
+    Gap(u64),
+}
+
+impl RangeMerging {
+    /// The gap up to which ranges merge; `None` when they never do.
+    pub fn gap(self) -> Option<u64> {
+        match self {
+            RangeMerging::Off => None,
+            RangeMerging::Gap(g) => Some(g),
+        }
+    }
+}
+
+/// How a [`crate::CogReader`] fetches, caches and limits. Built with
+/// `with_*` methods from [`Options::new`] or [`Options::from_env`], the one
+/// place that reads the environment.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Options {
-    /// Bytes fetched from offset 0 by the single GET that opens a file.
-    pub ingested_bytes_at_open: u64,
-    /// Whether decoded-block caching is on (used by tile reads).
-    pub enable_block_cache: bool,
-    /// Merge touching byte ranges into one request (GDAL's
-    /// `GDAL_HTTP_MERGE_CONSECUTIVE_RANGES`).
-    pub merge_consecutive_ranges: bool,
-    /// Log level for the CLI's subscriber (`LOG_LEVEL`), e.g. `info`.
-    pub log_level: Option<String>,
-    /// Allocation and fetch limits.
-    pub limits: Limits,
-    /// Time allowed for one request, from connecting to the last body byte.
-    pub timeout: Duration,
-    /// Time allowed to establish a connection.
-    pub connect_timeout: Duration,
-    /// Time allowed for one request with all its retries: `timeout` is per
-    /// attempt, so without this a server that accepts and never answers
-    /// holds a read for (retries + 1) x timeout.
-    pub deadline: Duration,
-    /// Retries of a failed request (transport errors, 5xx, 429), with
-    /// exponential backoff. object_store's own default (10 retries over up to
-    /// 3 minutes) is far too patient for a tile server.
-    pub max_retries: usize,
-    /// Largest gap, in bytes, between two byte ranges that are still merged
-    /// into one request (the gap is fetched and thrown away). `None` follows
-    /// `merge_consecutive_ranges`: touching ranges only, or no merging.
-    pub max_gap: Option<u64>,
-    /// Merged requests are not grown past this many bytes (a single block
-    /// larger than this is still one request).
-    pub max_request_bytes: u64,
-    /// Most requests in flight at once for one read.
-    pub max_concurrency: usize,
-    /// Byte budget of the block cache created for a reader, when
-    /// `enable_block_cache` is on and no shared cache is given.
-    pub block_cache_bytes: u64,
-    /// A cache shared between readers (overrides `block_cache_bytes`).
-    pub block_cache: Option<std::sync::Arc<crate::cache::BlockCache>>,
-    /// Parsed headers shared between opens (off unless given).
-    pub header_cache: Option<std::sync::Arc<crate::cache::HeaderCache>>,
-    /// Value written where a boundless read falls outside the image, when
-    /// the file has no nodata (the nodata value wins when there is one).
-    pub fill_value: f64,
+    ingested_bytes_at_open: u64,
+    caching: BlockCaching,
+    merging: RangeMerging,
+    max_request_bytes: u64,
+    max_concurrency: usize,
+    transport: Transport,
+    /// Whether a timeout or retry count was set, which a caller-built store
+    /// or in-memory bytes cannot honour.
+    transport_set: bool,
+    limits: Limits,
+    header_cache: Option<Arc<HeaderCache>>,
+    fill_value: f64,
+    log_level: Option<String>,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Self {
             ingested_bytes_at_open: 16384,
-            enable_block_cache: true,
-            merge_consecutive_ranges: true,
-            log_level: None,
-            limits: Limits::default(),
-            timeout: Duration::from_secs(30),
-            connect_timeout: Duration::from_secs(5),
-            deadline: Duration::from_secs(60),
-            max_retries: 3,
-            max_gap: None,
+            caching: BlockCaching::Own(64 << 20),
+            merging: RangeMerging::Gap(0),
             max_request_bytes: 16 << 20,
             max_concurrency: 16,
-            block_cache_bytes: 64 << 20,
-            block_cache: None,
+            transport: Transport::default(),
+            transport_set: false,
+            limits: Limits::default(),
             header_cache: None,
             fill_value: 0.0,
+            log_level: None,
         }
     }
 }
 
 impl Options {
-    /// Defaults: 16 KiB at open, cache on, merge touching ranges.
+    /// Defaults: 16 KiB at open, a 64 MiB cache per reader, touching ranges
+    /// merged, 16 requests in flight per reader, 30 s timeout, 3 retries.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Defaults overridden by the process environment.
+    /// Defaults overridden by the process environment: aiocogeo's
+    /// `INGESTED_BYTES_AT_OPEN`, `ENABLE_BLOCK_CACHE`,
+    /// `HTTP_MERGE_CONSECUTIVE_RANGES` and `LOG_LEVEL`, and our own
+    /// `ASYNC_COG_*` (see the README). A bad value is an [`Error::Config`]
+    /// naming the variable.
     pub fn from_env() -> Result<Self> {
         Self::from_vars(std::env::vars())
     }
@@ -175,8 +119,12 @@ impl Options {
         V: AsRef<str>,
     {
         let mut o = Self::default();
+        let (mut cache_on, mut cache_bytes) = (true, None);
+        let (mut merge_on, mut gap) = (true, None);
         for (k, v) in vars {
             let (k, v) = (k.as_ref(), v.as_ref());
+            let t = &mut o.transport;
+            let l = &mut o.limits;
             match k {
                 "INGESTED_BYTES_AT_OPEN" => {
                     o.ingested_bytes_at_open = parse_u64(k, v)?;
@@ -184,31 +132,44 @@ impl Options {
                         return Err(config(k, v, "at least 16 bytes (a BigTIFF header)"));
                     }
                 }
-                "ENABLE_BLOCK_CACHE" => o.enable_block_cache = parse_bool(k, v)?,
-                "HTTP_MERGE_CONSECUTIVE_RANGES" => o.merge_consecutive_ranges = parse_bool(k, v)?,
+                "ENABLE_BLOCK_CACHE" => cache_on = parse_bool(k, v)?,
+                "HTTP_MERGE_CONSECUTIVE_RANGES" => merge_on = parse_bool(k, v)?,
                 // Kept as given when it names no level: the CLI says which
                 // names are allowed and goes on (a log setting is no reason
                 // to refuse work).
                 "LOG_LEVEL" => o.log_level = Some(log_level(v).map_or_else(|| v.to_string(), str::to_string)),
-                "ASYNC_COG_TIMEOUT" => o.timeout = parse_seconds(k, v)?,
-                "ASYNC_COG_CONNECT_TIMEOUT" => o.connect_timeout = parse_seconds(k, v)?,
-                "ASYNC_COG_DEADLINE" => o.deadline = parse_seconds(k, v)?,
-                "ASYNC_COG_MAX_RETRIES" => o.max_retries = usize::try_from(parse_u64(k, v)?).unwrap_or(usize::MAX),
-                "ASYNC_COG_MAX_GAP" => o.max_gap = Some(parse_u64(k, v)?),
+                "ASYNC_COG_TIMEOUT" => (t.timeout, o.transport_set) = (parse_seconds(k, v)?, true),
+                "ASYNC_COG_CONNECT_TIMEOUT" => (t.connect_timeout, o.transport_set) = (parse_seconds(k, v)?, true),
+                "ASYNC_COG_DEADLINE" => t.deadline = parse_seconds(k, v)?,
+                "ASYNC_COG_MAX_RETRIES" => {
+                    (t.max_retries, o.transport_set) = (usize::try_from(parse_u64(k, v)?).unwrap_or(usize::MAX), true)
+                }
+                "ASYNC_COG_MAX_GAP" => gap = Some(parse_u64(k, v)?),
                 "ASYNC_COG_MAX_REQUEST_BYTES" => o.max_request_bytes = parse_u64(k, v)?.max(1),
                 "ASYNC_COG_MAX_CONCURRENCY" => {
                     o.max_concurrency = usize::try_from(parse_u64(k, v)?).unwrap_or(usize::MAX).max(1)
                 }
-                "ASYNC_COG_BLOCK_CACHE_BYTES" => o.block_cache_bytes = parse_u64(k, v)?,
-                "ASYNC_COG_MAX_HEADER_BYTES" => o.limits.max_header_bytes = parse_u64(k, v)?,
-                "ASYNC_COG_MAX_BLOCK_BYTES" => o.limits.max_block_bytes = parse_u64(k, v)?,
-                "ASYNC_COG_MAX_READ_BYTES" => o.limits.max_read_bytes = parse_u64(k, v)?,
-                "ASYNC_COG_MAX_READ_TILES" => o.limits.max_read_tiles = parse_u64(k, v)?,
-                "ASYNC_COG_MAX_DEFERRED_BYTES" => o.limits.max_deferred_bytes = parse_u64(k, v)?,
-                "ASYNC_COG_MAX_IFDS" => o.limits.max_ifds = usize::try_from(parse_u64(k, v)?).unwrap_or(usize::MAX),
+                "ASYNC_COG_BLOCK_CACHE_BYTES" => cache_bytes = Some(parse_u64(k, v)?),
+                "ASYNC_COG_MAX_HEADER_BYTES" => l.max_header_bytes = parse_u64(k, v)?,
+                "ASYNC_COG_MAX_BLOCK_BYTES" => l.max_block_bytes = parse_u64(k, v)?,
+                "ASYNC_COG_MAX_READ_BYTES" => l.max_read_bytes = parse_u64(k, v)?,
+                "ASYNC_COG_MAX_READ_TILES" => l.max_read_tiles = parse_u64(k, v)?,
+                "ASYNC_COG_MAX_DEFERRED_BYTES" => l.max_deferred_bytes = parse_u64(k, v)?,
+                "ASYNC_COG_MAX_IFDS" => l.max_ifds = usize::try_from(parse_u64(k, v)?).unwrap_or(usize::MAX),
                 _ => {}
             }
         }
+        o.caching = match (cache_on, cache_bytes) {
+            (false, _) => BlockCaching::Off,
+            (true, Some(b)) => BlockCaching::Own(b),
+            (true, None) => o.caching,
+        };
+        // An explicit gap wins over the aiocogeo switch.
+        o.merging = match (gap, merge_on) {
+            (Some(g), _) => RangeMerging::Gap(g),
+            (None, true) => RangeMerging::Gap(0),
+            (None, false) => RangeMerging::Off,
+        };
         Ok(o)
     }
 
@@ -218,100 +179,149 @@ impl Options {
         self
     }
 
-    /// Turns the block cache on or off.
-    pub fn with_block_cache(mut self, enabled: bool) -> Self {
-        self.enable_block_cache = enabled;
+    /// Sets the block cache: off, a budget of the reader's own, or shared.
+    pub fn with_block_caching(mut self, caching: BlockCaching) -> Self {
+        self.caching = caching;
         self
     }
 
-    /// Turns merging of touching byte ranges on or off.
-    pub fn with_merge_consecutive_ranges(mut self, merge: bool) -> Self {
-        self.merge_consecutive_ranges = merge;
+    /// Shares `cache` between the readers opened with these options
+    /// (`with_block_caching(BlockCaching::Shared(cache))`).
+    pub fn with_shared_block_cache(self, cache: Arc<BlockCache>) -> Self {
+        self.with_block_caching(BlockCaching::Shared(cache))
+    }
+
+    /// Sets how byte ranges merge into requests.
+    pub fn with_range_merging(mut self, merging: RangeMerging) -> Self {
+        self.merging = merging;
         self
     }
 
-    /// Sets the per-request timeout.
+    /// Sets the per-attempt timeout (URLs only: a store you built keeps its own).
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+        self.transport.timeout = timeout;
+        self.transport_set = true;
         self
     }
 
-    /// Sets the time allowed for one request, retries included.
-    pub fn with_deadline(mut self, deadline: Duration) -> Self {
-        self.deadline = deadline;
-        self
-    }
-
-    /// Sets the connection timeout.
+    /// Sets the connection timeout (URLs only).
     pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
-        self.connect_timeout = timeout;
+        self.transport.connect_timeout = timeout;
+        self.transport_set = true;
         self
     }
 
-    /// Sets how often a failed request is retried.
+    /// Sets how often a failed request is retried (URLs only).
     pub fn with_max_retries(mut self, retries: usize) -> Self {
-        self.max_retries = retries;
+        self.transport.max_retries = retries;
+        self.transport_set = true;
         self
     }
 
-    /// Merges byte ranges whose gap is at most `gap` bytes.
-    pub fn with_max_gap(mut self, gap: u64) -> Self {
-        self.max_gap = Some(gap);
+    /// Sets the time allowed for one request, retries included (every
+    /// source but in-memory bytes).
+    pub fn with_deadline(mut self, deadline: Duration) -> Self {
+        self.transport.deadline = deadline;
         self
     }
 
-    /// Caps the size of merged requests.
+    /// Caps the size of merged requests (a single block larger than this is
+    /// still one request).
     pub fn with_max_request_bytes(mut self, bytes: u64) -> Self {
         self.max_request_bytes = bytes.max(1);
         self
     }
 
-    /// Bounds the requests in flight for one read.
+    /// Bounds the requests in flight at once for one reader, across all its
+    /// concurrent reads.
     pub fn with_max_concurrency(mut self, n: usize) -> Self {
         self.max_concurrency = n.max(1);
         self
     }
 
-    /// Sets the byte budget of the reader's own block cache.
-    pub fn with_block_cache_bytes(mut self, bytes: u64) -> Self {
-        self.block_cache_bytes = bytes;
-        self
-    }
-
-    /// Shares `cache` between the readers opened with these options.
-    pub fn with_shared_block_cache(mut self, cache: std::sync::Arc<crate::cache::BlockCache>) -> Self {
-        self.block_cache = Some(cache);
-        self.enable_block_cache = true;
-        self
-    }
-
     /// Reuses parsed headers from `cache`: opening a URL already in it costs
     /// no request.
-    pub fn with_header_cache(mut self, cache: std::sync::Arc<crate::cache::HeaderCache>) -> Self {
+    pub fn with_header_cache(mut self, cache: Arc<HeaderCache>) -> Self {
         self.header_cache = Some(cache);
         self
     }
 
-    /// Sets the fill value of boundless reads for files without nodata.
+    /// Sets the value of boundless reads outside the image, for files
+    /// without nodata (the nodata value wins when there is one).
     pub fn with_fill_value(mut self, value: f64) -> Self {
         self.fill_value = value;
         self
-    }
-
-    /// The gap up to which ranges merge: `max_gap`, else 0 (touching) when
-    /// `merge_consecutive_ranges`, else no merging (`None`).
-    pub fn merge_gap(&self) -> Option<u64> {
-        match (self.max_gap, self.merge_consecutive_ranges) {
-            (Some(g), _) => Some(g),
-            (None, true) => Some(0),
-            (None, false) => None,
-        }
     }
 
     /// Replaces the limits.
     pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self
+    }
+
+    /// Bytes fetched from offset 0 by the single GET that opens a file.
+    pub fn ingested_bytes_at_open(&self) -> u64 {
+        self.ingested_bytes_at_open
+    }
+
+    /// The block cache choice.
+    pub fn block_caching(&self) -> &BlockCaching {
+        &self.caching
+    }
+
+    /// The range merging choice.
+    pub fn range_merging(&self) -> RangeMerging {
+        self.merging
+    }
+
+    /// The cap on merged requests.
+    pub fn max_request_bytes(&self) -> u64 {
+        self.max_request_bytes
+    }
+
+    /// Requests in flight at once per reader.
+    pub fn max_concurrency(&self) -> usize {
+        self.max_concurrency
+    }
+
+    /// Timeouts, retries and the deadline.
+    pub fn transport(&self) -> Transport {
+        self.transport
+    }
+
+    /// The allocation and fetch limits.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// The shared header cache, if any.
+    pub fn header_cache(&self) -> Option<&Arc<HeaderCache>> {
+        self.header_cache.as_ref()
+    }
+
+    /// The fill value of boundless reads for files without nodata.
+    pub fn fill_value(&self) -> f64 {
+        self.fill_value
+    }
+
+    /// The log level asked for with `LOG_LEVEL`, for the CLI's subscriber.
+    pub fn log_level(&self) -> Option<&str> {
+        self.log_level.as_deref()
+    }
+
+    /// Refuses timeouts and retries that a source built by the caller
+    /// (`what`) cannot honour, instead of ignoring them.
+    pub(crate) fn check_transport_applies(&self, what: &str) -> Result<()> {
+        if !self.transport_set {
+            return Ok(());
+        }
+        Err(Error::Config {
+            key: "timeout/connect_timeout/max_retries".into(),
+            value: format!("{:?}", self.transport),
+            message: format!(
+                "{what} does its own requests: set timeouts and retries on the store itself (the deadline still applies)"
+            ),
+        })
     }
 }
 
@@ -381,9 +391,9 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(o.ingested_bytes_at_open, 32768);
-        assert!(!o.enable_block_cache);
-        assert!(!o.merge_consecutive_ranges);
-        assert_eq!(o.log_level.as_deref(), Some("debug"));
+        assert!(matches!(o.block_caching(), BlockCaching::Off));
+        assert_eq!(o.range_merging(), RangeMerging::Off);
+        assert_eq!(o.log_level(), Some("debug"));
     }
 
     #[test]
@@ -399,12 +409,13 @@ mod tests {
             ("loud", "loud"),
         ] {
             let o = Options::from_vars([("LOG_LEVEL", given)]).unwrap();
-            assert_eq!(o.log_level.as_deref(), Some(level), "{given}");
+            assert_eq!(o.log_level(), Some(level), "{given}");
         }
         let e = Options::from_vars([("ASYNC_COG_TIMEOUT", "-1")]).unwrap_err();
         assert!(e.to_string().contains("ASYNC_COG_TIMEOUT"), "{e}");
         let o = Options::from_vars([("ASYNC_COG_TIMEOUT", "0.5"), ("ASYNC_COG_MAX_RETRIES", "0")]).unwrap();
-        assert_eq!((o.timeout, o.max_retries), (Duration::from_millis(500), 0));
+        let t = o.transport();
+        assert_eq!((t.timeout, t.max_retries), (Duration::from_millis(500), 0));
         let e = Options::from_vars([("INGESTED_BYTES_AT_OPEN", "4")]).unwrap_err();
         assert!(matches!(e, Error::Config { .. }), "{e}");
     }

@@ -29,12 +29,12 @@ use ndarray::Array3;
 
 use crate::error::{Error, Location, Result};
 use crate::geo::{Affine, Bounds};
-use crate::options::Limits;
 use crate::profile::MaskSource;
 use crate::raster::DataType;
 use crate::raster::{ArrayData, MaskedArray, Nodata, Sample};
 use crate::reader::CogReader;
 use crate::resample::{Axis, Resampling, Taps, axis_taps, output_blocks, relative, resample_band};
+use crate::tiff::Limits;
 
 use crate::raster::dispatch;
 
@@ -438,10 +438,10 @@ impl CogReader {
         Limits::check(
             "max_read_bytes",
             out_bytes,
-            self.options().limits.max_read_bytes,
+            self.options().limits().max_read_bytes,
             Location::new().source(self.url()),
         )?;
-        let fill = p.nodata.unwrap_or(Nodata::Float(self.options().fill_value));
+        let fill = p.nodata.unwrap_or(Nodata::Float(self.options().fill_value()));
         let explicit = req.level.is_some() || matches!(req.area, Area::Window(_));
         let sampling = Sampling {
             z,
@@ -636,7 +636,7 @@ impl CogReader {
         Limits::check(
             "max_read_bytes",
             span.zip(pass).and_then(|(a, b)| a.checked_add(b)?.checked_mul(9)),
-            self.options().limits.max_read_bytes,
+            self.options().limits().max_read_bytes,
             Location::new().source(self.url()),
         )?;
         let nb = s.bands.len();

@@ -23,10 +23,11 @@ use crate::cache::{BlockCache, CachedHeader};
 use crate::error::{Error, Location, Result};
 use crate::fetch::Fetcher;
 use crate::levels::{Level, classify};
-use crate::options::{Limits, Options};
+use crate::options::{BlockCaching, Options};
 use crate::profile::Profile;
 use crate::raster::MaskedArray;
 use crate::source::{ByteSource, RequestStats, identity, resolve};
+use crate::tiff::Limits;
 use crate::tiff::{DecodeResult, GhostArea, HeaderDecoder, Ifd, RangeBuffers, TiffFile, Value, merge_ranges};
 use crate::tile::{BlockIndex, DecodeContext, TilePlan};
 
@@ -99,33 +100,40 @@ impl CogReader {
 
     /// Opens `src` with the given options.
     pub async fn open_with(src: &str, options: Options) -> Result<Self> {
-        if let Some(source) = ByteSource::exact_url(src, &options)? {
+        let transport = options.transport();
+        if let Some(source) = ByteSource::exact_url(src, &transport)? {
             return Self::from_source(source, options).await;
         }
-        let (store, path, name) = resolve(src, &options)?;
+        let (store, path, name) = resolve(src, &transport)?;
         let id = identity(src, &path);
         Self::from_source(ByteSource::from_named_store(store, path, name, id), options).await
     }
 
-    /// Opens `path` in an object store you built yourself.
+    /// Opens `path` in an object store you built yourself. The store keeps
+    /// its own timeouts and retries: options that set them are refused
+    /// (the deadline still applies).
     pub async fn from_store(store: Arc<dyn ObjectStore>, path: Path, options: Options) -> Result<Self> {
+        options.check_transport_applies("a caller-built store")?;
         let name = format!("{store}/{path}");
         Self::from_source(ByteSource::from_store(store, path, name), options).await
     }
 
     /// Opens a COG already in memory: no file is written, no copy is made.
+    /// There are no requests, so options that set timeouts or retries are
+    /// refused.
     pub async fn from_bytes(bytes: Bytes, options: Options) -> Result<Self> {
+        options.check_transport_applies("in-memory bytes")?;
         Self::from_source(ByteSource::from_bytes(bytes), options).await
     }
 
     async fn from_source(source: ByteSource, options: Options) -> Result<Self> {
-        source.set_deadline(options.deadline);
+        source.set_deadline(options.transport().deadline);
         let url = source.url().to_string();
         let tag = |e: Error| e.with_source(&url);
         // Only a name every reader shares (a URL, an absolute path) keys the header cache.
         let header_cache = options
-            .header_cache
-            .clone()
+            .header_cache()
+            .cloned()
             .zip(source.global_name().map(str::to_string));
         let cached = match &header_cache {
             Some((c, id)) => c.get(id).await,
@@ -158,17 +166,17 @@ impl CogReader {
         let open_stats = source.stats();
         tracing::debug!(%url, requests = open_stats.requests, bytes = open_stats.bytes, "opened");
         let source = Arc::new(source);
-        let cache = match (&options.block_cache, options.enable_block_cache) {
-            (Some(shared), true) => Some(shared.clone()),
-            (None, true) => Some(Arc::new(BlockCache::new(options.block_cache_bytes))),
-            (_, false) => None,
+        let cache = match options.block_caching() {
+            BlockCaching::Shared(shared) => Some(shared.clone()),
+            BlockCaching::Own(bytes) => Some(Arc::new(BlockCache::new(*bytes))),
+            _ => None,
         };
         let fetcher = Fetcher::new(
             source.clone(),
             cache,
-            options.merge_gap(),
-            options.max_request_bytes,
-            options.max_concurrency,
+            options.range_merging().gap(),
+            options.max_request_bytes(),
+            options.max_concurrency(),
         );
         Ok(Self {
             inner: Arc::new(Inner {
@@ -192,15 +200,15 @@ impl CogReader {
     async fn read_header(source: &ByteSource, options: &Options) -> Result<(TiffFile, RangeBuffers)> {
         let url = source.url().to_string();
         let tag = |e: Error| e.with_source(&url);
-        let mut decoder = HeaderDecoder::new(options.limits);
-        let first = source.get_range(0..options.ingested_bytes_at_open.max(16)).await?;
+        let mut decoder = HeaderDecoder::new(*options.limits());
+        let first = source.get_range(0..options.ingested_bytes_at_open().max(16)).await?;
         if let Some(size) = source.size() {
             decoder.set_file_size(size);
         }
         decoder.push_range(0, first);
         let mut rounds = 0;
         let tiff = loop {
-            match decoder.try_decode().map_err(tag)? {
+            match decoder.try_decode().map_err(|e| tag(e.into()))? {
                 DecodeResult::Data(t) => break t,
                 DecodeResult::NeedsData(ranges) => {
                     rounds += 1;
@@ -386,7 +394,7 @@ impl CogReader {
     /// `max_block_bytes` and reads whose tiles could hold more than
     /// `max_read_bytes` decoded, or number more than `max_read_tiles`.
     fn check_tile_budget(&self, level: &Level, tiles: usize) -> Result<()> {
-        let limits = &self.options().limits;
+        let limits = self.options().limits();
         let loc = |ifd: usize| Location::new().source(self.url()).ifd(ifd);
         let mut block = 0;
         for image in std::iter::once(&level.image).chain(level.mask.as_ref()) {
@@ -558,7 +566,7 @@ impl CogReader {
         Limits::check(
             "max_deferred_bytes",
             before.checked_add(bytes),
-            self.options().limits.max_deferred_bytes,
+            self.options().limits().max_deferred_bytes,
             Location::new().source(self.url()).ifd(todo.first().map_or(0, |t| t.0)),
         )?;
         Ok(bytes)
@@ -607,7 +615,7 @@ impl CogReader {
                     self.inner
                         .tiff
                         .decode_deferred(ifd, tag, &bytes)
-                        .map_err(|e| e.with_source(url))?
+                        .map_err(|e| Error::from(e).with_source(url))?
                 }
                 _ => {
                     return Err(Error::unsupported(

@@ -433,7 +433,7 @@ impl TilePlan {
             ..block
         };
         let mut out = decode_chunk(codec, &bytes, &spec, tables)
-            .map_err(|e| Error::format(loc(), format!("{codec:?} block {}: {e}", c.index)))?;
+            .map_err(|e| Error::codec(loc(), &format!("{codec:?} block {}", c.index), e))?;
         // A last strip holds fewer rows than the block: pad like GDAL (zeros).
         out.resize(full, 0);
         Ok(out)

@@ -63,10 +63,7 @@ async fn a_huge_tile_is_refused_not_allocated() {
 #[tokio::test]
 async fn the_block_limit_is_configurable() {
     let b = read("u8_packbits.tif");
-    let small = Limits {
-        max_block_bytes: 100,
-        ..Limits::default()
-    };
+    let small = Limits::default().with_max_block_bytes(100);
     let cog = CogReader::from_bytes(Bytes::from(b.clone()), Options::default().with_limits(small))
         .await
         .unwrap();
@@ -103,10 +100,7 @@ async fn huge_read_shapes_are_refused() {
 /// `get_tiles` with more tiles than `max_read_tiles` is refused.
 #[tokio::test]
 async fn too_many_tiles_in_one_read_are_refused() {
-    let limits = Limits {
-        max_read_tiles: 2,
-        ..Limits::default()
-    };
+    let limits = Limits::default().with_max_read_tiles(2);
     let cog = CogReader::from_bytes(
         Bytes::from(read("u8_packbits.tif")),
         Options::default().with_limits(limits),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_cog::cache::BlockCache;
-use async_cog::{CogReader, Options, ReadRequest, Window};
+use async_cog::{BlockCaching, CogReader, Options, RangeMerging, ReadRequest, Window};
 use support::{Logged, RangeServer, fixtures_dir};
 
 const BIG: &str = "u8_big_header.tif";
@@ -78,7 +78,7 @@ async fn rows_of_contiguous_tiles_cost_one_get_each_all_in_flight() {
 #[tokio::test]
 async fn without_the_cache_a_repeat_fetches_again() {
     let server = RangeServer::start(fixtures_dir()).await;
-    let cog = open_big(&server, Options::default().with_block_cache(false)).await;
+    let cog = open_big(&server, Options::default().with_block_caching(BlockCaching::Off)).await;
     let w = Window::new(0, 0, 256, 128);
     cog.read_window(w, 0).await.unwrap();
     let first = server.log().len();
@@ -109,11 +109,15 @@ async fn gaps_merging_and_concurrency_follow_the_options() {
     let server = RangeServer::start(fixtures_dir()).await;
     let w = Window::new(0, 0, 3 * 128, 2 * 128); // 2 rows of 3 tiles
     // No merging: one request per tile.
-    let cog = open_big(&server, Options::default().with_merge_consecutive_ranges(false)).await;
+    let cog = open_big(&server, Options::default().with_range_merging(RangeMerging::Off)).await;
     cog.read_window(w, 0).await.unwrap();
     assert_eq!(server.log().len(), 6);
     // A gap as large as a row of the file: both rows in one request.
-    let cog = open_big(&server, Options::default().with_max_gap(1 << 20)).await;
+    let cog = open_big(
+        &server,
+        Options::default().with_range_merging(RangeMerging::Gap(1 << 20)),
+    )
+    .await;
     cog.read_window(w, 0).await.unwrap();
     assert_eq!(server.log().len(), 1);
     // One request in flight at a time.
@@ -254,10 +258,7 @@ async fn concurrent_first_reads_load_the_block_arrays_once() {
 #[tokio::test]
 async fn deferred_arrays_count_against_their_budget() {
     let server = RangeServer::start(fixtures_dir()).await;
-    let limits = async_cog::Limits {
-        max_deferred_bytes: 1000,
-        ..async_cog::Limits::default()
-    };
+    let limits = async_cog::Limits::default().with_max_deferred_bytes(1000);
     let cog = CogReader::open_with(&server.url(BIG), Options::default().with_limits(limits))
         .await
         .unwrap();
@@ -295,10 +296,7 @@ async fn a_failed_array_load_is_not_charged() {
         .map(|e| e.count * 8)
         .sum();
     assert!(cost > 0, "level 0's arrays of {BIG} are deferred");
-    let limits = async_cog::Limits {
-        max_deferred_bytes: cost,
-        ..async_cog::Limits::default()
-    };
+    let limits = async_cog::Limits::default().with_max_deferred_bytes(cost);
     let opts = Options::default().with_limits(limits).with_max_retries(0);
     let cog = CogReader::open_with(&server.url(BIG), opts).await.unwrap();
     server.fail_next(1);

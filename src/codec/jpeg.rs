@@ -20,13 +20,13 @@ use crate::raster::DataType;
 /// Decodes one JPEG chunk into `spec.samples` u8 samples per pixel.
 pub fn decode(data: &[u8], tables: Option<&[u8]>, spec: &ChunkSpec) -> CodecResult<Vec<u8>> {
     if spec.dtype != DataType::UInt8 || spec.bits != 8 {
-        return err(format!("JPEG with {}-bit samples is not supported", spec.bits));
+        return super::unsupported(format!("JPEG with {}-bit samples is not supported", spec.bits));
     }
     let stream = splice(data, tables);
     let out_colorspace = match spec.samples {
         1 => ColorSpace::Luma,
         3 => ColorSpace::RGB,
-        n => return err(format!("JPEG with {n} samples per pixel is not supported")),
+        n => return super::unsupported(format!("JPEG with {n} samples per pixel is not supported")),
     };
     let options = DecoderOptions::default()
         .set_max_width(spec.width)
@@ -35,7 +35,7 @@ pub fn decode(data: &[u8], tables: Option<&[u8]>, spec: &ChunkSpec) -> CodecResu
         .jpeg_set_out_colorspace(out_colorspace);
     let mut dec = JpegDecoder::new_with_options(zune_core::bytestream::ZCursor::new(&stream), options);
     dec.decode_headers()
-        .map_err(|e| super::CodecError(format!("JPEG: {e:?}")))?;
+        .map_err(|e| super::CodecError::Corrupt(format!("JPEG: {e:?}")))?;
     let Some(info) = dec.info() else {
         return err("JPEG: no image header");
     };
@@ -47,7 +47,7 @@ pub fn decode(data: &[u8], tables: Option<&[u8]>, spec: &ChunkSpec) -> CodecResu
     }
     let mut out = vec![0u8; spec.output_len()];
     dec.decode_into(&mut out)
-        .map_err(|e| super::CodecError(format!("JPEG: {e:?}")))?;
+        .map_err(|e| super::CodecError::Corrupt(format!("JPEG: {e:?}")))?;
     Ok(out)
 }
 

@@ -12,14 +12,14 @@ use crate::raster::DataType;
 
 /// Decodes one (already unwrapped) LERC blob.
 pub fn decode(blob: &[u8], spec: &ChunkSpec) -> CodecResult<Vec<u8>> {
-    let info = lerc_reader::get_blob_info(blob).map_err(|e| CodecError(format!("LERC: {e}")))?;
+    let info = lerc_reader::get_blob_info(blob).map_err(|e| CodecError::Corrupt(format!("LERC: {e}")))?;
     if info.width as usize != spec.width || info.height as usize != spec.height || info.depth as usize != spec.samples {
         return err(format!(
             "LERC blob is {}x{}x{}, the layout says {}x{}x{}",
             info.width, info.height, info.depth, spec.width, spec.height, spec.samples
         ));
     }
-    let decoded = lerc_reader::decode(blob).map_err(|e| CodecError(format!("LERC: {e}")))?;
+    let decoded = lerc_reader::decode(blob).map_err(|e| CodecError::Corrupt(format!("LERC: {e}")))?;
     let mut out: Vec<u8> = match (decoded.pixels, spec.dtype) {
         (PixelData::U8(v), DataType::UInt8) => v,
         (PixelData::I8(v), DataType::Int8) => v.into_iter().map(|x| x as u8).collect(),

@@ -21,29 +21,33 @@ mod packbits;
 pub mod predictor;
 mod webp;
 
-use std::fmt;
 use std::io::Read;
 
 use crate::raster::DataType;
 use crate::tiff::ByteOrder;
 
-/// A decoding failure, described for a human.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CodecError(pub String);
-
-impl fmt::Display for CodecError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+/// A decoding failure, described for a human: a feature this crate does
+/// not decode, or a stream that does not decode to what the block holds.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CodecError {
+    /// A valid layout this crate cannot decode (a predictor, a sample depth).
+    #[error("{0}")]
+    Unsupported(String),
+    /// A stream that is broken or does not fit the block.
+    #[error("{0}")]
+    Corrupt(String),
 }
-
-impl std::error::Error for CodecError {}
 
 /// Result of a codec.
 pub type CodecResult<T> = std::result::Result<T, CodecError>;
 
 fn err<T>(msg: impl Into<String>) -> CodecResult<T> {
-    Err(CodecError(msg.into()))
+    Err(CodecError::Corrupt(msg.into()))
+}
+
+fn unsupported<T>(msg: impl Into<String>) -> CodecResult<T> {
+    Err(CodecError::Unsupported(msg.into()))
 }
 
 /// The wrapping of a LERC blob (LercParameters' second value).
@@ -126,7 +130,7 @@ pub struct ChunkSpec {
 impl ChunkSpec {
     /// The layout of one full block of `image` (one band's plane when the
     /// image is planar).
-    pub fn of(image: &crate::tiff::ImageIfd, byte_order: ByteOrder) -> crate::Result<ChunkSpec> {
+    pub fn of(image: &crate::tiff::ImageIfd, byte_order: ByteOrder) -> crate::tiff::TiffResult<ChunkSpec> {
         Ok(ChunkSpec {
             width: image.block_width as usize,
             height: image.block_height as usize,
@@ -236,13 +240,13 @@ fn finish_byte_stream(mut raw: Vec<u8>, spec: &ChunkSpec) -> CodecResult<Vec<u8>
             in_native = true;
         }
         p => {
-            return err(format!("predictor {p} with {bits}-bit samples is not supported"));
+            return unsupported(format!("predictor {p} with {bits}-bit samples is not supported"));
         }
     }
     let size = spec.dtype.size();
     if bits % 8 != 0 || (bits / 8 != size && !(bits == 16 && spec.dtype == DataType::Float32)) {
         if spec.dtype.is_float() || bits > size * 8 {
-            return err(format!("{bits}-bit samples as {} are not supported", spec.dtype));
+            return unsupported(format!("{bits}-bit samples as {} are not supported", spec.dtype));
         }
         return Ok(unpack_samples(&raw, spec));
     }
@@ -330,7 +334,8 @@ fn lerc_bound(spec: &ChunkSpec) -> usize {
 fn zstd_exact(data: &[u8], expected: usize) -> CodecResult<Vec<u8>> {
     #[cfg(feature = "zstd-c")]
     {
-        let d = zstd::stream::read::Decoder::with_buffer(data).map_err(|e| CodecError(format!("ZSTD: {e}")))?;
+        let d =
+            zstd::stream::read::Decoder::with_buffer(data).map_err(|e| CodecError::Corrupt(format!("ZSTD: {e}")))?;
         read_exact(d, expected, "ZSTD")
     }
     #[cfg(not(feature = "zstd-c"))]
@@ -338,7 +343,7 @@ fn zstd_exact(data: &[u8], expected: usize) -> CodecResult<Vec<u8>> {
 }
 
 fn zstd_reader(data: &[u8]) -> CodecResult<impl Read + '_> {
-    ruzstd::decoding::StreamingDecoder::new(data).map_err(|e| CodecError(format!("ZSTD: {e}")))
+    ruzstd::decoding::StreamingDecoder::new(data).map_err(|e| CodecError::Corrupt(format!("ZSTD: {e}")))
 }
 
 /// Inflates a zlib stream straight into a buffer of exactly `expected`
@@ -365,7 +370,7 @@ fn read_exact(r: impl Read, expected: usize, what: &str) -> CodecResult<Vec<u8>>
     let mut out = Vec::with_capacity(expected);
     r.take(expected as u64)
         .read_to_end(&mut out)
-        .map_err(|e| CodecError(format!("{what}: {e}")))?;
+        .map_err(|e| CodecError::Corrupt(format!("{what}: {e}")))?;
     if out.len() != expected {
         return err(format!(
             "{what} stream decoded to {} bytes, the chunk holds {expected}",
@@ -380,7 +385,7 @@ fn read_bounded(r: impl Read, bound: usize, what: &str) -> CodecResult<Vec<u8>> 
     let mut out = Vec::new();
     r.take(bound as u64 + 1)
         .read_to_end(&mut out)
-        .map_err(|e| CodecError(format!("{what}: {e}")))?;
+        .map_err(|e| CodecError::Corrupt(format!("{what}: {e}")))?;
     if out.len() > bound {
         return err(format!("{what} stream decodes to more than {bound} bytes"));
     }

@@ -12,12 +12,13 @@ use crate::raster::DataType;
 /// Decodes one WebP chunk.
 pub fn decode(data: &[u8], spec: &ChunkSpec) -> CodecResult<Vec<u8>> {
     if spec.dtype != DataType::UInt8 || !matches!(spec.samples, 3 | 4) {
-        return err(format!(
+        return super::unsupported(format!(
             "WebP with {} samples of {} is not supported",
             spec.samples, spec.dtype
         ));
     }
-    let mut dec = image_webp::WebPDecoder::new(Cursor::new(data)).map_err(|e| CodecError(format!("WebP: {e}")))?;
+    let mut dec =
+        image_webp::WebPDecoder::new(Cursor::new(data)).map_err(|e| CodecError::Corrupt(format!("WebP: {e}")))?;
     let (w, h) = dec.dimensions();
     if w as usize != spec.width || h as usize != spec.height {
         return err(format!(
@@ -28,7 +29,8 @@ pub fn decode(data: &[u8], spec: &ChunkSpec) -> CodecResult<Vec<u8>> {
     let has_alpha = dec.has_alpha();
     let channels = if has_alpha { 4 } else { 3 };
     let mut buf = vec![0u8; spec.width * spec.height * channels];
-    dec.read_image(&mut buf).map_err(|e| CodecError(format!("WebP: {e}")))?;
+    dec.read_image(&mut buf)
+        .map_err(|e| CodecError::Corrupt(format!("WebP: {e}")))?;
     if channels == spec.samples {
         return Ok(buf);
     }

@@ -13,6 +13,7 @@
 
 #[cfg(feature = "http")]
 mod signed;
+mod transport;
 mod url;
 
 use std::ops::Range;
@@ -25,6 +26,7 @@ use object_store::path::Path;
 use object_store::{GetOptions, GetRange, ObjectStore};
 
 use crate::error::{Error, Result};
+pub use transport::Transport;
 pub(crate) use url::identity;
 pub use url::resolve;
 
@@ -219,7 +221,7 @@ impl ByteSource {
     /// presigned or SAS URL, a token query, `user:pass@`); `None` for other
     /// sources. Named in errors with its query and password redacted.
     #[cfg(feature = "http")]
-    pub(crate) fn exact_url(src: &str, options: &crate::Options) -> Result<Option<Self>> {
+    pub(crate) fn exact_url(src: &str, transport: &Transport) -> Result<Option<Self>> {
         let Ok(url) = ::url::Url::parse(src) else {
             return Ok(None);
         };
@@ -227,14 +229,14 @@ impl ByteSource {
             return Ok(None);
         }
         let name = signed::redacted(&url);
-        let http = signed::SignedUrl::new(src, &url, options)?;
+        let http = signed::SignedUrl::new(src, &url, transport)?;
         let id = signed::identity(&url);
         Ok(Some(Self::new(Backend::Signed(http), name, Naming::Global(id.into()))))
     }
 
     /// Without the `http` feature no URL is read this way.
     #[cfg(not(feature = "http"))]
-    pub(crate) fn exact_url(_: &str, _: &crate::Options) -> Result<Option<Self>> {
+    pub(crate) fn exact_url(_: &str, _: &Transport) -> Result<Option<Self>> {
         Ok(None)
     }
 

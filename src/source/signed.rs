@@ -19,8 +19,8 @@ use bytes::Bytes;
 use object_store::ObjectMeta;
 use object_store::path::Path;
 
+use super::Transport;
 use crate::error::{Error, Result};
-use crate::options::Options;
 
 /// A URL read with ranged GETs, as given.
 pub(crate) struct SignedUrl {
@@ -48,11 +48,11 @@ pub(crate) struct Conditions {
 }
 
 impl SignedUrl {
-    /// A client for `url` with the timeouts and retries of `options`.
-    pub(crate) fn new(src: &str, url: &url::Url, options: &Options) -> Result<SignedUrl> {
+    /// A client for `url` with the timeouts and retries of `transport`.
+    pub(crate) fn new(src: &str, url: &url::Url, transport: &Transport) -> Result<SignedUrl> {
         let client = reqwest::Client::builder()
-            .timeout(options.timeout)
-            .connect_timeout(options.connect_timeout)
+            .timeout(transport.timeout)
+            .connect_timeout(transport.connect_timeout)
             .build()
             .map_err(|e| Error::InvalidSource {
                 url: redacted(url),
@@ -74,7 +74,7 @@ impl SignedUrl {
             client,
             url: bare,
             credentials,
-            retries: options.max_retries,
+            retries: transport.max_retries,
         })
     }
 

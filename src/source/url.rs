@@ -17,12 +17,12 @@ use std::sync::Arc;
 use object_store::ObjectStore;
 use object_store::path::Path;
 
+use super::Transport;
 use crate::error::{Error, Result};
-use crate::options::Options;
 
 /// Resolves `src` to a store, a path in it, and the display name used in
 /// errors. Cloud schemes need their Cargo feature.
-pub fn resolve(src: &str, options: &Options) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
+pub fn resolve(src: &str, transport: &Transport) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
     let invalid = |message: String| Error::InvalidSource {
         url: src.to_string(),
         message,
@@ -48,20 +48,20 @@ pub fn resolve(src: &str, options: &Options) -> Result<(Arc<dyn ObjectStore>, Pa
                 .map_err(|_| invalid("not a local file path".into()))?;
             local(src, &p)
         }
-        "http" | "https" => http(src, &url, options),
+        "http" | "https" => http(src, &url, transport),
         "s3" | "s3a" => {
             let bucket = url.host_str().ok_or_else(|| invalid("no bucket".into()))?;
             let key = key()?;
-            Ok((s3(src, bucket, options)?, key, src.to_string()))
+            Ok((s3(src, bucket, transport)?, key, src.to_string()))
         }
         "gs" => {
             let bucket = url.host_str().ok_or_else(|| invalid("no bucket".into()))?;
             let key = key()?;
-            Ok((gcs(src, bucket, options)?, key, src.to_string()))
+            Ok((gcs(src, bucket, transport)?, key, src.to_string()))
         }
         "az" | "azure" | "abfs" | "abfss" => {
             let key = key()?;
-            Ok((azure(src, options)?, key, src.to_string()))
+            Ok((azure(src, transport)?, key, src.to_string()))
         }
         other => Err(invalid(format!(
             "unknown scheme {other:?}; expected a path, file://, http(s)://, s3://, gs://, az://, azure:// or abfs(s)://"
@@ -121,14 +121,16 @@ fn not_compiled(src: &str, feature: &str) -> Error {
     }
 }
 
-/// object_store's retry policy from our options.
+/// object_store's retry policy from our transport settings.
 #[cfg(any(feature = "http", feature = "s3", feature = "gcs", feature = "azure"))]
-fn retry(options: &Options) -> object_store::RetryConfig {
+fn retry(transport: &Transport) -> object_store::RetryConfig {
     object_store::RetryConfig {
-        max_retries: options.max_retries,
-        retry_timeout: options
-            .timeout
-            .saturating_mul(u32::try_from(options.max_retries).unwrap_or(u32::MAX).saturating_add(1)),
+        max_retries: transport.max_retries,
+        retry_timeout: transport.timeout.saturating_mul(
+            u32::try_from(transport.max_retries)
+                .unwrap_or(u32::MAX)
+                .saturating_add(1),
+        ),
         ..Default::default()
     }
 }
@@ -136,16 +138,19 @@ fn retry(options: &Options) -> object_store::RetryConfig {
 /// Client settings as `(key, value)` config pairs, so that they add to what
 /// `from_env()` read instead of replacing it.
 #[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
-fn client_config(options: &Options) -> [(object_store::ClientConfigKey, String); 2] {
+fn client_config(transport: &Transport) -> [(object_store::ClientConfigKey, String); 2] {
     use object_store::ClientConfigKey as K;
     [
-        (K::Timeout, format!("{}ms", options.timeout.as_millis())),
-        (K::ConnectTimeout, format!("{}ms", options.connect_timeout.as_millis())),
+        (K::Timeout, format!("{}ms", transport.timeout.as_millis())),
+        (
+            K::ConnectTimeout,
+            format!("{}ms", transport.connect_timeout.as_millis()),
+        ),
     ]
 }
 
 #[cfg(feature = "http")]
-fn http(src: &str, url: &url::Url, options: &Options) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
+fn http(src: &str, url: &url::Url, transport: &Transport) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
     let host = url.host_str().ok_or_else(|| Error::InvalidSource {
         url: src.to_string(),
         message: "no host".into(),
@@ -159,10 +164,10 @@ fn http(src: &str, url: &url::Url, options: &Options) -> Result<(Arc<dyn ObjectS
         .with_client_options(
             object_store::ClientOptions::new()
                 .with_allow_http(true)
-                .with_timeout(options.timeout)
-                .with_connect_timeout(options.connect_timeout),
+                .with_timeout(transport.timeout)
+                .with_connect_timeout(transport.connect_timeout),
         )
-        .with_retry(retry(options))
+        .with_retry(retry(transport))
         .build()
         .map_err(|e| builder_error(src, e))?;
     let path = Path::from_url_path(url.path().trim_start_matches('/')).map_err(|e| Error::InvalidSource {
@@ -173,7 +178,7 @@ fn http(src: &str, url: &url::Url, options: &Options) -> Result<(Arc<dyn ObjectS
 }
 
 #[cfg(not(feature = "http"))]
-fn http(src: &str, _: &url::Url, _: &Options) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
+fn http(src: &str, _: &url::Url, _: &Transport) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
     Err(not_compiled(src, "http"))
 }
 
@@ -255,12 +260,12 @@ fn require_credentials(src: &str, found: &[&str], anonymous: bool, also: &str) -
 }
 
 #[cfg(feature = "s3")]
-fn s3(src: &str, bucket: &str, options: &Options) -> Result<Arc<dyn ObjectStore>> {
+fn s3(src: &str, bucket: &str, transport: &Transport) -> Result<Arc<dyn ObjectStore>> {
     use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
     let mut b = AmazonS3Builder::from_env()
         .with_bucket_name(bucket)
-        .with_retry(retry(options));
-    for (k, v) in client_config(options) {
+        .with_retry(retry(transport));
+    for (k, v) in client_config(transport) {
         b = b.with_config(AmazonS3ConfigKey::Client(k), v);
     }
     // The service-specific variable wins, as in the AWS CLI.
@@ -310,12 +315,12 @@ fn s3(src: &str, bucket: &str, options: &Options) -> Result<Arc<dyn ObjectStore>
 }
 
 #[cfg(not(feature = "s3"))]
-fn s3(src: &str, _: &str, _: &Options) -> Result<Arc<dyn ObjectStore>> {
+fn s3(src: &str, _: &str, _: &Transport) -> Result<Arc<dyn ObjectStore>> {
     Err(not_compiled(src, "s3"))
 }
 
 #[cfg(feature = "gcs")]
-fn gcs(src: &str, bucket: &str, options: &Options) -> Result<Arc<dyn ObjectStore>> {
+fn gcs(src: &str, bucket: &str, transport: &Transport) -> Result<Arc<dyn ObjectStore>> {
     use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
     endpoint_env(&["GOOGLE_BASE_URL"])?;
     let anonymous = env_bools(&["GOOGLE_SKIP_SIGNATURE"], &["GOOGLE_SKIP_SIGNATURE"])?;
@@ -336,20 +341,20 @@ fn gcs(src: &str, bucket: &str, options: &Options) -> Result<Arc<dyn ObjectStore
     )?;
     let mut b = GoogleCloudStorageBuilder::from_env()
         .with_bucket_name(bucket)
-        .with_retry(retry(options));
-    for (k, v) in client_config(options) {
+        .with_retry(retry(transport));
+    for (k, v) in client_config(transport) {
         b = b.with_config(GoogleConfigKey::Client(k), v);
     }
     Ok(Arc::new(b.build().map_err(|e| builder_error(src, e))?))
 }
 
 #[cfg(not(feature = "gcs"))]
-fn gcs(src: &str, _: &str, _: &Options) -> Result<Arc<dyn ObjectStore>> {
+fn gcs(src: &str, _: &str, _: &Transport) -> Result<Arc<dyn ObjectStore>> {
     Err(not_compiled(src, "gcs"))
 }
 
 #[cfg(feature = "azure")]
-fn azure(src: &str, options: &Options) -> Result<Arc<dyn ObjectStore>> {
+fn azure(src: &str, transport: &Transport) -> Result<Arc<dyn ObjectStore>> {
     use object_store::azure::{AzureConfigKey, MicrosoftAzureBuilder};
     let endpoint = endpoint_env(&["AZURE_STORAGE_ENDPOINT", "AZURE_ENDPOINT"])?;
     let anonymous = env_bools(
@@ -383,19 +388,19 @@ fn azure(src: &str, options: &Options) -> Result<Arc<dyn ObjectStore>> {
     )?;
     let mut b = MicrosoftAzureBuilder::from_env()
         .with_url(src)
-        .with_retry(retry(options));
+        .with_retry(retry(transport));
     // An http:// endpoint (Azurite, a local gateway) is allowed, as for S3.
     if endpoint.as_deref().is_some_and(|e| e.starts_with("http://")) {
         b = b.with_allow_http(true);
     }
-    for (k, v) in client_config(options) {
+    for (k, v) in client_config(transport) {
         b = b.with_config(AzureConfigKey::Client(k), v);
     }
     Ok(Arc::new(b.build().map_err(|e| builder_error(src, e))?))
 }
 
 #[cfg(not(feature = "azure"))]
-fn azure(src: &str, _: &Options) -> Result<Arc<dyn ObjectStore>> {
+fn azure(src: &str, _: &Transport) -> Result<Arc<dyn ObjectStore>> {
     Err(not_compiled(src, "azure"))
 }
 
@@ -405,13 +410,13 @@ mod tests {
 
     #[test]
     fn missing_local_file_is_not_found() {
-        let e = resolve("/definitely/not/here.tif", &Options::default()).unwrap_err();
+        let e = resolve("/definitely/not/here.tif", &Transport::default()).unwrap_err();
         assert!(matches!(e, Error::NotFound { .. }), "{e}");
     }
 
     #[test]
     fn unknown_scheme_is_invalid_source() {
-        let e = resolve("ftp://example.com/a.tif", &Options::default()).unwrap_err();
+        let e = resolve("ftp://example.com/a.tif", &Transport::default()).unwrap_err();
         assert!(matches!(e, Error::InvalidSource { .. }), "{e}");
         assert!(e.to_string().contains("ftp"), "{e}");
     }
@@ -419,7 +424,7 @@ mod tests {
     #[test]
     fn a_bucket_alone_is_refused_before_any_request() {
         for src in ["s3://bucket", "s3://bucket/", "gs://bucket/dir/", "az://container"] {
-            let e = resolve(src, &Options::default()).unwrap_err();
+            let e = resolve(src, &Transport::default()).unwrap_err();
             assert!(e.to_string().contains("no object key"), "{src}: {e}");
         }
     }

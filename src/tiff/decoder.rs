@@ -22,11 +22,11 @@ use std::ops::Range;
 use bytes::Bytes;
 
 use super::buffers::RangeBuffers;
+use super::error::{Location, TiffError, TiffResult};
 use super::header::{GhostArea, TiffHeader};
 use super::ifd::{EntryValue, Ifd, is_lazy_tag};
+use super::limits::Limits;
 use super::value::Value;
-use crate::error::{Error, Location, Result};
-use crate::options::Limits;
 
 /// What one decoding step produced.
 #[derive(Debug)]
@@ -52,20 +52,20 @@ pub struct TiffFile {
 
 impl TiffFile {
     /// Decodes a deferred value of IFD `ifd`, tag `tag` from its bytes.
-    pub fn decode_deferred(&self, ifd: usize, tag: u16, bytes: &[u8]) -> Result<Value> {
+    pub fn decode_deferred(&self, ifd: usize, tag: u16, bytes: &[u8]) -> TiffResult<Value> {
         let entry = self
             .ifds
             .get(ifd)
             .and_then(|i| i.entry(tag))
-            .ok_or_else(|| Error::format(Location::new().ifd(ifd).tag(tag), "no such tag"))?;
+            .ok_or_else(|| TiffError::corrupt(Location::new().ifd(ifd).tag(tag), "no such tag"))?;
         let (Some(ft), Some(range)) = (entry.field_type, entry.deferred_range()) else {
-            return Err(Error::format(
+            return Err(TiffError::corrupt(
                 Location::new().ifd(ifd).tag(tag),
                 "value is not deferred",
             ));
         };
         if bytes.len() as u64 != range.end - range.start {
-            return Err(Error::format(
+            return Err(TiffError::corrupt(
                 Location::new().ifd(ifd).tag(tag).range(range),
                 format!("got {} bytes for the value", bytes.len()),
             ));
@@ -137,9 +137,9 @@ impl HeaderDecoder {
     }
 
     /// Advances as far as the bytes held allow.
-    pub fn try_decode(&mut self) -> Result<DecodeResult<TiffFile>> {
+    pub fn try_decode(&mut self) -> TiffResult<DecodeResult<TiffFile>> {
         if self.done {
-            return Err(Error::format(Location::new(), "header decoder already finished"));
+            return Err(TiffError::corrupt(Location::new(), "header decoder already finished"));
         }
         // 1. Header.
         let header = match self.header {
@@ -156,7 +156,10 @@ impl HeaderDecoder {
                         self.header = Some(h);
                         self.next_ifd = h.first_ifd;
                         if h.first_ifd == 0 {
-                            return Err(Error::format(Location::new().range(0..h.len()), "the file has no IFD"));
+                            return Err(TiffError::corrupt(
+                                Location::new().range(0..h.len()),
+                                "the file has no IFD",
+                            ));
                         }
                         h
                     }
@@ -211,7 +214,7 @@ impl HeaderDecoder {
     }
 
     /// Parses the ghost area, or decides there is none. `Some` = needs data.
-    fn ghost_area(&mut self, header: &TiffHeader) -> Result<Option<DecodeResult<TiffFile>>> {
+    fn ghost_area(&mut self, header: &TiffHeader) -> TiffResult<Option<DecodeResult<TiffFile>>> {
         let start = header.len();
         let first_line = start..start + GhostArea::FIRST_LINE_LEN;
         if header.first_ifd < first_line.end {
@@ -239,7 +242,7 @@ impl HeaderDecoder {
             }
             None => {
                 if self.file_size.is_some_and(|s| s < body.end) {
-                    return Err(Error::format(
+                    return Err(TiffError::corrupt(
                         Location::new().range(body),
                         "GDAL ghost area runs past the end of the file",
                     ));
@@ -250,18 +253,18 @@ impl HeaderDecoder {
     }
 
     /// Reads the IFD at `next_ifd` if held. `Some` = needs data.
-    fn step_chain(&mut self, header: &TiffHeader) -> Result<Option<DecodeResult<TiffFile>>> {
+    fn step_chain(&mut self, header: &TiffHeader) -> TiffResult<Option<DecodeResult<TiffFile>>> {
         let off = self.next_ifd;
         let index = self.ifds.len();
         let loc = Location::new().ifd(index);
         if let Some(prev) = self.seen.get(&off) {
-            return Err(Error::format(
+            return Err(TiffError::corrupt(
                 loc.range(off..off.saturating_add(1)),
                 format!("IFD loop: the chain points back to IFD {prev} at offset {off}"),
             ));
         }
         if index >= self.limits.max_ifds {
-            return Err(Error::LimitExceeded {
+            return Err(TiffError::LimitExceeded {
                 location: loc,
                 what: "max_ifds",
                 value: index as u64 + 1,
@@ -292,11 +295,11 @@ impl HeaderDecoder {
 
     /// Asks for `range` of an IFD plus a growing margin (the next IFDs tend
     /// to follow), or reports truncation when the file ends first.
-    fn need_chain(&mut self, range: Range<u64>, loc: Location) -> Result<DecodeResult<TiffFile>> {
+    fn need_chain(&mut self, range: Range<u64>, loc: Location) -> TiffResult<DecodeResult<TiffFile>> {
         if let Some(size) = self.file_size
             && range.end > size
         {
-            return Err(Error::format(
+            return Err(TiffError::corrupt(
                 loc.range(range),
                 format!("IFD lies past the end of the file ({size} bytes)"),
             ));
@@ -306,14 +309,14 @@ impl HeaderDecoder {
 
     /// Asks for `range` grown to the current chain-fetch size (which then
     /// doubles), clamped to the file, less the bytes already held.
-    fn need_span(&mut self, range: Range<u64>) -> Result<DecodeResult<TiffFile>> {
+    fn need_span(&mut self, range: Range<u64>) -> TiffResult<DecodeResult<TiffFile>> {
         let want_end = range.end.max(range.start.saturating_add(self.chain_fetch));
         self.chain_fetch = self.chain_fetch.saturating_mul(2);
         self.need(vec![self.clamp(range.start..want_end)])
     }
 
     /// NeedsData for the parts of `ranges` not held, after checking the fetch budget.
-    fn need(&self, ranges: Vec<Range<u64>>) -> Result<DecodeResult<TiffFile>> {
+    fn need(&self, ranges: Vec<Range<u64>>) -> TiffResult<DecodeResult<TiffFile>> {
         let missing: Vec<Range<u64>> = ranges.into_iter().flat_map(|r| self.buffers.missing(r)).collect();
         self.check_budget(&missing)?;
         Ok(DecodeResult::NeedsData(missing))
@@ -325,11 +328,11 @@ impl HeaderDecoder {
         ranges: Vec<Range<u64>>,
         range: Range<u64>,
         what: &str,
-    ) -> Result<DecodeResult<TiffFile>> {
+    ) -> TiffResult<DecodeResult<TiffFile>> {
         if let Some(size) = self.file_size
             && self.buffers.missing(0..size).is_empty()
         {
-            return Err(Error::format(
+            return Err(TiffError::corrupt(
                 Location::new().range(range),
                 format!("file of {size} bytes is too short for a TIFF {what}"),
             ));
@@ -337,12 +340,12 @@ impl HeaderDecoder {
         self.need(ranges)
     }
 
-    fn check_budget(&self, ranges: &[Range<u64>]) -> Result<()> {
+    fn check_budget(&self, ranges: &[Range<u64>]) -> TiffResult<()> {
         let more: u64 = ranges.iter().map(|r| r.end - r.start).sum();
         let total = self.fetched.saturating_add(more);
         if total > self.limits.max_header_bytes {
             let first = ranges.first().cloned().unwrap_or(0..0);
-            return Err(Error::LimitExceeded {
+            return Err(TiffError::LimitExceeded {
                 location: Location::new().range(first),
                 what: "max_header_bytes",
                 value: total,

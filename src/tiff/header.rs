@@ -10,8 +10,8 @@
 
 use std::ops::Range;
 
+use super::error::{Location, TiffError, TiffResult};
 use super::value::ByteOrder;
-use crate::error::{Error, Location, Result};
 
 /// The parsed file header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +30,7 @@ impl TiffHeader {
 
     /// Parses the header from the first bytes of the file (8 suffice for
     /// classic TIFF, 16 for BigTIFF). `Ok(None)` means more bytes are needed.
-    pub fn parse(b: &[u8]) -> Result<Option<TiffHeader>> {
+    pub fn parse(b: &[u8]) -> TiffResult<Option<TiffHeader>> {
         let loc = || Location::new().range(0..Self::MAX_LEN);
         let Some(magic) = b.get(0..2) else {
             return Ok(None);
@@ -39,7 +39,7 @@ impl TiffHeader {
             b"II" => ByteOrder::LittleEndian,
             b"MM" => ByteOrder::BigEndian,
             _ => {
-                return Err(Error::format(
+                return Err(TiffError::corrupt(
                     loc(),
                     format!("not a TIFF file: starts with {magic:02x?}, not II or MM"),
                 ));
@@ -61,7 +61,7 @@ impl TiffHeader {
                     return Ok(None);
                 };
                 if size != 8 || zero != 0 {
-                    return Err(Error::format(
+                    return Err(TiffError::corrupt(
                         loc(),
                         format!("BigTIFF header has offset size {size} and reserved {zero}, expected 8 and 0"),
                     ));
@@ -72,7 +72,7 @@ impl TiffHeader {
                     first_ifd: off,
                 }))
             }
-            v => Err(Error::format(
+            v => Err(TiffError::corrupt(
                 loc(),
                 format!("not a TIFF file: version {v}, expected 42 (TIFF) or 43 (BigTIFF)"),
             )),

@@ -12,11 +12,11 @@
 
 use std::ops::Range;
 
+use super::error::{Location, TiffError, TiffResult};
 use super::header::TiffHeader;
+use super::limits::Limits;
 use super::tags::{FieldType, Tag, tag_name};
 use super::value::Value;
-use crate::error::{Error, Location, Result};
-use crate::options::Limits;
 
 /// One IFD entry.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,9 +102,9 @@ impl Ifd {
 
     /// Bytes of the IFD after its count field: entries and next offset.
     /// Fails if `n` is over the limit or overflows.
-    pub fn body_len(header: &TiffHeader, n: u64, loc: &Location, limits: &Limits) -> Result<u64> {
+    pub fn body_len(header: &TiffHeader, n: u64, loc: &Location, limits: &Limits) -> TiffResult<u64> {
         if n > limits.max_tags_per_ifd {
-            return Err(Error::LimitExceeded {
+            return Err(TiffError::LimitExceeded {
                 location: loc.clone(),
                 what: "max_tags_per_ifd",
                 value: n,
@@ -112,11 +112,11 @@ impl Ifd {
             });
         }
         if n == 0 {
-            return Err(Error::format(loc.clone(), "IFD has no entries"));
+            return Err(TiffError::corrupt(loc.clone(), "IFD has no entries"));
         }
         n.checked_mul(header.entry_size())
             .and_then(|x| x.checked_add(header.offset_size()))
-            .ok_or_else(|| Error::format(loc.clone(), format!("IFD entry count {n} overflows")))
+            .ok_or_else(|| TiffError::corrupt(loc.clone(), format!("IFD entry count {n} overflows")))
     }
 
     /// Parses the entries and next offset from `body` (the bytes after the
@@ -129,14 +129,14 @@ impl Ifd {
         body: &[u8],
         file_size: Option<u64>,
         limits: &Limits,
-    ) -> Result<Ifd> {
+    ) -> TiffResult<Ifd> {
         let es = header.entry_size() as usize;
         let os = header.offset_size() as usize;
         let order = header.byte_order;
         let base = offset.saturating_add(header.count_size());
         let loc = Location::new().ifd(index);
         let truncated = || {
-            Error::format(
+            TiffError::corrupt(
                 loc.clone().range(offset..base.saturating_add(body.len() as u64)),
                 "IFD truncated",
             )
@@ -166,7 +166,7 @@ impl Ifd {
                 continue;
             };
             if count > limits.max_array_len {
-                return Err(Error::LimitExceeded {
+                return Err(TiffError::LimitExceeded {
                     location: eloc,
                     what: "max_array_len",
                     value: count,
@@ -175,18 +175,18 @@ impl Ifd {
             }
             let len = count
                 .checked_mul(ft.size())
-                .ok_or_else(|| Error::format(eloc.clone(), format!("count {count} overflows")))?;
+                .ok_or_else(|| TiffError::corrupt(eloc.clone(), format!("count {count} overflows")))?;
             let value = if len <= os as u64 {
                 EntryValue::Loaded(Value::decode(ft, field.get(..len as usize).unwrap_or_default(), order))
             } else {
                 let voff = header.read_offset(field, 0).ok_or_else(truncated)?;
                 let end = voff.checked_add(len).ok_or_else(|| {
-                    Error::format(eloc.clone(), format!("value offset {voff} + length {len} overflows"))
+                    TiffError::corrupt(eloc.clone(), format!("value offset {voff} + length {len} overflows"))
                 })?;
                 if let Some(size) = file_size
                     && end > size
                 {
-                    return Err(Error::format(
+                    return Err(TiffError::corrupt(
                         loc.clone().tag(tag).range(voff..end),
                         format!("value lies past the end of the file ({size} bytes)"),
                     ));

@@ -5,9 +5,9 @@
 //! other (the offset arrays must have one entry per block). Strips are
 //! treated as tiles as wide as the image, so later reads see one block grid.
 
+use super::error::{Location, TiffError, TiffResult};
 use super::ifd::Ifd;
 use super::tags::Tag;
-use crate::error::{Error, Location, Result};
 use crate::raster::DataType;
 
 /// NewSubfileType bit: reduced-resolution version of another image.
@@ -75,24 +75,26 @@ const STRIP_CHOP_BYTES: u64 = 8192;
 
 impl ImageIfd {
     /// Reads the image tags of `ifd`.
-    pub fn from_ifd(ifd: &Ifd) -> Result<ImageIfd> {
+    pub fn from_ifd(ifd: &Ifd) -> TiffResult<ImageIfd> {
         let loc = |tag: u16| Location::new().ifd(ifd.index).tag(tag);
         let required = |tag: u16| {
             ifd.u64(tag)
                 .filter(|&v| v > 0)
-                .ok_or_else(|| Error::format(loc(tag), "missing or zero"))
+                .ok_or_else(|| TiffError::corrupt(loc(tag), "missing or zero"))
         };
-        let small = |tag: u16, default: u16| -> Result<u16> {
+        let small = |tag: u16, default: u16| -> TiffResult<u16> {
             match ifd.u64(tag) {
                 None => Ok(default),
-                Some(v) => u16::try_from(v).map_err(|_| Error::format(loc(tag), format!("value {v} out of range"))),
+                Some(v) => {
+                    u16::try_from(v).map_err(|_| TiffError::corrupt(loc(tag), format!("value {v} out of range")))
+                }
             }
         };
         let width = required(Tag::ImageWidth)?;
         let height = required(Tag::ImageLength)?;
         let samples_per_pixel = small(Tag::SamplesPerPixel, 1)?;
         if samples_per_pixel == 0 {
-            return Err(Error::format(loc(Tag::SamplesPerPixel), "zero samples per pixel"));
+            return Err(TiffError::corrupt(loc(Tag::SamplesPerPixel), "zero samples per pixel"));
         }
         let bits_all = ifd
             .value(Tag::BitsPerSample)
@@ -100,7 +102,7 @@ impl ImageIfd {
             .unwrap_or_else(|| vec![1]);
         let bits = bits_all.first().copied().unwrap_or(1);
         if bits_all.iter().any(|&b| b != bits) {
-            return Err(Error::unsupported(
+            return Err(TiffError::unsupported(
                 loc(Tag::BitsPerSample),
                 format!("samples of different sizes {bits_all:?}"),
             ));
@@ -108,7 +110,7 @@ impl ImageIfd {
         let bits_per_sample = u16::try_from(bits)
             .ok()
             .filter(|b| (1..=64).contains(b))
-            .ok_or_else(|| Error::format(loc(Tag::BitsPerSample), format!("{bits} bits per sample")))?;
+            .ok_or_else(|| TiffError::corrupt(loc(Tag::BitsPerSample), format!("{bits} bits per sample")))?;
         let formats = ifd
             .value(Tag::SampleFormat)
             .and_then(|v| v.to_u64_vec())
@@ -120,7 +122,7 @@ impl ImageIfd {
             .unwrap_or(1);
         let planar_config = small(Tag::PlanarConfiguration, 1)?;
         if !matches!(planar_config, 1 | 2) {
-            return Err(Error::format(
+            return Err(TiffError::corrupt(
                 loc(Tag::PlanarConfiguration),
                 format!("value {planar_config}, expected 1 or 2"),
             ));
@@ -175,11 +177,11 @@ impl ImageIfd {
                     1
                 })
             })
-            .ok_or_else(|| Error::format(loc(Tag::ImageWidth), "block count overflows"))?;
+            .ok_or_else(|| TiffError::corrupt(loc(Tag::ImageWidth), "block count overflows"))?;
         for tag in [offsets_tag, counts_tag] {
-            let entry = ifd.entry(tag).ok_or_else(|| Error::format(loc(tag), "missing"))?;
+            let entry = ifd.entry(tag).ok_or_else(|| TiffError::corrupt(loc(tag), "missing"))?;
             if entry.count < expected {
-                return Err(Error::format(
+                return Err(TiffError::corrupt(
                     loc(tag),
                     format!("{} entries, but the layout has {expected} blocks", entry.count),
                 ));
@@ -264,9 +266,9 @@ impl ImageIfd {
     }
 
     /// The sample type, or an Unsupported error naming SampleFormat.
-    pub fn data_type(&self) -> Result<DataType> {
+    pub fn data_type(&self) -> TiffResult<DataType> {
         DataType::from_tiff(self.sample_format, self.bits_per_sample).ok_or_else(|| {
-            Error::unsupported(
+            TiffError::unsupported(
                 Location::new().ifd(self.ifd).tag(Tag::SampleFormat),
                 format!(
                     "SampleFormat {} with {} bits per sample",

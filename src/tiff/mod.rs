@@ -8,16 +8,20 @@
 
 mod buffers;
 mod decoder;
+mod error;
 mod header;
 mod ifd;
 mod image;
+mod limits;
 pub mod tags;
 mod value;
 
 pub use buffers::RangeBuffers;
 pub use decoder::{DecodeResult, HeaderDecoder, TiffFile, merge_ranges};
+pub use error::{Location, TiffError, TiffResult};
 pub use header::{GhostArea, TiffHeader};
 pub use ifd::{Entry, EntryValue, Ifd, is_lazy_tag};
 pub use image::{ImageIfd, SUBFILE_MASK, SUBFILE_REDUCED, StripChop, compression_name, photometric_name};
+pub use limits::Limits;
 pub use tags::{FieldType, Tag, tag_name};
 pub use value::{ByteOrder, Value};

@@ -82,7 +82,7 @@ fn main() -> ExitCode {
     let verbose = std::env::var("VERBOSE_LOGS")
         .ok()
         .is_some_and(|v| matches!(v.trim().to_ascii_uppercase().as_str(), "TRUE" | "YES" | "ON" | "1"));
-    let level = match options.log_level.as_deref() {
+    let level = match options.log_level() {
         Some(name) => async_cog::log_level(name).unwrap_or_else(|| {
             eprintln!(
                 "warning: LOG_LEVEL={name:?} is not a level (CRITICAL, ERROR, WARNING, NOTICE, INFO, DEBUG, TRACE, OFF); using WARNING"
