@@ -10,8 +10,9 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use async_cog::Limits;
-use async_cog::codec::{ChunkSpec, Codec, decode_chunk};
-use async_cog::tiff::{DecodeResult, HeaderDecoder, ImageIfd, Tag, TiffFile, Value};
+use async_cog::internals::{ChunkSpec, Codec, decode_chunk};
+use async_cog::internals::{DecodeResult, HeaderDecoder};
+use async_cog::tiff::{ImageIfd, Tag, TiffFile, Value};
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 

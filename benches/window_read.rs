@@ -129,7 +129,7 @@ async fn main() {
         let cog = CogReader::open_with(&url, Options::default()).await.expect("open");
         let a = cog.read_window(window, 0).await.expect("read");
         let wall = t.elapsed();
-        assert_eq!(a.shape(), (3, 2048, 2048));
+        assert_eq!(a.array.shape(), (3, 2048, 2048));
         let log = server.log();
         let s = cog.stats();
         if std::env::var("BENCH_VERBOSE").is_ok() {

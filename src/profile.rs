@@ -13,30 +13,9 @@ use crate::error::{Error, Location, Result};
 use crate::gdal_tags::GdalMetadata;
 use crate::geo::{Affine, Bounds, Crs, Georeference, RasterType};
 use crate::levels::Level;
+pub use crate::raster::MaskSource;
 use crate::raster::{DataType, Nodata};
 use crate::tiff::{Ifd, Tag, TiffFile, photometric_name};
-
-/// Where a pixel's validity comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MaskSource {
-    /// An internal mask IFD (GDAL's `GMF_PER_DATASET`).
-    Internal,
-    /// An alpha band (`GMF_ALPHA`); it is then not counted as a data band.
-    Alpha,
-    /// The nodata value (`GMF_NODATA`).
-    Nodata,
-}
-
-impl MaskSource {
-    /// `"internal"`, `"alpha"` or `"nodata"`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Internal => "internal",
-            Self::Alpha => "alpha",
-            Self::Nodata => "nodata",
-        }
-    }
-}
 
 /// Sample layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -213,7 +213,7 @@ fn tile_writes_gdal_equal_npy_mask_and_a_png() {
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let data = async_cog::raster::npy::from_npy(&std::fs::read(&npy).unwrap()).unwrap();
+        let data = support::npy::from_npy(&std::fs::read(&npy).unwrap()).unwrap();
         assert_eq!(
             sha256_hex(&data.to_le_bytes()),
             gdal["data"].as_str().unwrap(),
@@ -292,7 +292,7 @@ fn read_writes_what_gdal_reads() {
         }
         let out = cmd.output().unwrap();
         assert!(out.status.success(), "{c}: {}", String::from_utf8_lossy(&out.stderr));
-        let data = async_cog::raster::npy::from_npy(&std::fs::read(&npy).unwrap()).unwrap();
+        let data = support::npy::from_npy(&std::fs::read(&npy).unwrap()).unwrap();
         assert_eq!(sha256_hex(&data.to_le_bytes()), c["data"].as_str().unwrap(), "{c}");
         checked += 1;
     }

@@ -7,7 +7,7 @@
 
 mod support;
 
-use async_cog::codec::{ChunkSpec, Codec, decode_chunk};
+use async_cog::internals::{ChunkSpec, Codec, decode_chunk};
 use async_cog::tiff::{Tag, Value};
 use async_cog::{CogReader, Options};
 use bytes::Bytes;

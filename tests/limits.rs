@@ -97,7 +97,7 @@ async fn huge_read_shapes_are_refused() {
     assert_eq!(limit_name(&e), Some("max_read_bytes"), "{e}");
 }
 
-/// `get_tiles` with more tiles than `max_read_tiles` is refused.
+/// `read_blocks` with more tiles than `max_read_tiles` is refused.
 #[tokio::test]
 async fn too_many_tiles_in_one_read_are_refused() {
     let limits = Limits::default().with_max_read_tiles(2);
@@ -107,9 +107,9 @@ async fn too_many_tiles_in_one_read_are_refused() {
     )
     .await
     .unwrap();
-    let e = cog.get_tiles(&[(0, 0), (1, 0), (0, 1)], 0).await.unwrap_err();
+    let e = cog.read_blocks(0, &[(0, 0), (1, 0), (0, 1)]).await.unwrap_err();
     assert_eq!(limit_name(&e), Some("max_read_tiles"), "{e}");
-    assert_eq!(cog.get_tiles(&[(0, 0), (1, 0)], 0).await.unwrap().len(), 2);
+    assert_eq!(cog.read_blocks(0, &[(0, 0), (1, 0)]).await.unwrap().len(), 2);
 }
 
 /// A file claiming 65,535 samples per pixel: `preview` and `get_tile` give
@@ -163,18 +163,8 @@ async fn windows_beyond_two_to_the_53_pixels_are_refused() {
         .await
         .unwrap();
     for w in [
-        Window {
-            col_off: 1e18,
-            row_off: 0.0,
-            width: 4.0,
-            height: 4.0,
-        },
-        Window {
-            col_off: 0.0,
-            row_off: 0.0,
-            width: 1e18,
-            height: 4.0,
-        },
+        Window::from_f64(1e18, 0.0, 4.0, 4.0),
+        Window::from_f64(0.0, 0.0, 1e18, 4.0),
     ] {
         for r in [async_cog::Resampling::Nearest, async_cog::Resampling::Cubic] {
             let req = ReadRequest::window(w, 0).shape(2, 2).boundless(true).resampling(r);

@@ -18,11 +18,11 @@ mod support;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use async_cog::raster::npy::from_npy;
 use async_cog::{CogReader, DataType, Options, Raster};
 use bytes::Bytes;
 use futures::StreamExt;
 use serde_json::Value;
+use support::npy::from_npy;
 use support::{fixtures_dir, read_gz, sha256_hex};
 
 /// Cases that disagree for a reason understood and accepted, as (fixture,

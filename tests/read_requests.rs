@@ -7,7 +7,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_cog::cache::BlockCache;
+use async_cog::BlockCache;
 use async_cog::{BlockCaching, CogReader, Options, RangeMerging, ReadRequest, Window};
 use support::{Logged, RangeServer, fixtures_dir};
 
@@ -53,7 +53,7 @@ async fn rows_of_contiguous_tiles_cost_one_get_each_all_in_flight() {
     server.set_latency(Duration::from_millis(100));
     // Tiles x 2..7, y 3..6 of 128-pixel tiles: 3 rows of 5 contiguous tiles.
     let w = Window::new(2 * 128 + 10, 3 * 128 + 5, 5 * 128 - 20, 3 * 128 - 10);
-    let a = cog.read_window(w, 0).await.unwrap();
+    let a = cog.read_window(w, 0).await.unwrap().array;
     assert_eq!(a.shape(), (1, 374, 620));
     let log = server.log();
     assert!(log.len() <= 3, "3 rows of tiles took {} GETs: {log:?}", log.len());
@@ -69,7 +69,7 @@ async fn rows_of_contiguous_tiles_cost_one_get_each_all_in_flight() {
     );
     // The same read again: the cache answers.
     server.clear();
-    let b = cog.read_window(w, 0).await.unwrap();
+    let b = cog.read_window(w, 0).await.unwrap().array;
     assert_eq!(a, b);
     assert_eq!(server.log().len(), 0, "a repeated read costs no request");
     assert!(cog.stats().cache_hits >= 15);
@@ -95,7 +95,7 @@ async fn a_hundred_concurrent_readers_of_one_tile_cost_one_get() {
     let tasks: Vec<_> = (0..100)
         .map(|_| {
             let cog = cog.clone();
-            tokio::spawn(async move { cog.get_tile(7, 9, 0).await.map(|t| t.shape()) })
+            tokio::spawn(async move { cog.get_tile(7, 9, 0).await.map(|t| t.array.shape()) })
         })
         .collect();
     for t in tasks {
@@ -182,7 +182,7 @@ async fn bounds_reads_choose_overviews_and_carry_their_transform() {
 
 #[tokio::test]
 async fn a_header_cache_opens_again_with_no_request_and_still_detects_changes() {
-    use async_cog::cache::HeaderCache;
+    use async_cog::HeaderCache;
     let dir = std::env::temp_dir().join(format!("async-cog-hc-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::copy(fixtures_dir().join("u8_mask_deflate.tif"), dir.join("a.tif")).unwrap();

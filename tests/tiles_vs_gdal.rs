@@ -40,7 +40,7 @@ async fn every_tile_matches_gdal() {
             for t in level["tiles"].as_array().unwrap() {
                 let (x, y) = (t["x"].as_u64().unwrap(), t["y"].as_u64().unwrap());
                 checked += 1;
-                let tile = match cog.get_tile(x, y, z as usize).await {
+                let tile = match cog.get_tile(x, y, z as usize).await.map(|r| r.array) {
                     Ok(t) => t,
                     Err(e) => {
                         bad += 1;

@@ -59,6 +59,74 @@ impl Affine {
         )
     }
 
+    /// A translation by `(x, y)`.
+    pub fn translation(x: f64, y: f64) -> Affine {
+        Affine {
+            c: x,
+            f: y,
+            ..Affine::IDENTITY
+        }
+    }
+
+    /// A scaling by `sx` along x and `sy` along y.
+    pub fn scale(sx: f64, sy: f64) -> Affine {
+        Affine {
+            a: sx,
+            e: sy,
+            ..Affine::IDENTITY
+        }
+    }
+
+    /// `self * other`: `other` applied first, as the affine package's `*`
+    /// (same operations, same rounding).
+    pub fn compose(&self, o: &Affine) -> Affine {
+        Affine {
+            a: self.a * o.a + self.b * o.d,
+            b: self.a * o.b + self.b * o.e,
+            c: self.a * o.c + self.b * o.f + self.c,
+            d: self.d * o.a + self.e * o.d,
+            e: self.d * o.b + self.e * o.e,
+            f: self.d * o.c + self.e * o.f + self.f,
+        }
+    }
+
+    /// The inverse transform (map to pixel), computed as the affine package
+    /// does (the last bit decides which pixel a boundary falls in); `None`
+    /// when the transform is degenerate.
+    pub fn inverse(&self) -> Option<Affine> {
+        let det = self.a * self.e - self.b * self.d;
+        if det == 0.0 || !det.is_finite() {
+            return None;
+        }
+        let idet = 1.0 / det;
+        let (ra, rb, rd, re) = (self.e * idet, -self.b * idet, -self.d * idet, self.a * idet);
+        Some(Affine {
+            a: ra,
+            b: rb,
+            c: -self.c * ra - self.f * rb,
+            d: rd,
+            e: re,
+            f: -self.c * rd - self.f * re,
+        })
+    }
+
+    /// rasterio's `rowcol` before flooring: the fractional (row, col) of map
+    /// point `(x, y)`; `None` when the transform cannot be inverted.
+    pub fn rowcol(&self, x: f64, y: f64) -> Option<(f64, f64)> {
+        let (col, row) = self.inverse()?.apply(x, y);
+        Some((row, col))
+    }
+
+    /// rasterio's `xy`: map coordinates of the centre of pixel (row, col).
+    pub fn xy(&self, row: f64, col: f64) -> (f64, f64) {
+        self.apply(col + 0.5, row + 0.5)
+    }
+
+    /// The transform of a level whose pixels are `fx` x `fy` of these.
+    pub fn decimated(&self, fx: f64, fy: f64) -> Affine {
+        self.compose(&Affine::scale(fx, fy))
+    }
+
     /// True when there is no rotation or shear.
     pub fn is_rectilinear(&self) -> bool {
         self.b == 0.0 && self.d == 0.0

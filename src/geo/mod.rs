@@ -1,12 +1,15 @@
 //! Pure georeferencing: affine transforms, bounds, GeoKeys and CRSs.
 //!
-//! Nothing here does I/O; it reads tag values already parsed by [`crate::tiff`].
+//! Nothing here does I/O; it reads tag values already parsed by
+//! [`crate::tiff`]. May use: `tiff`.
 
 mod affine;
 mod epsg_units;
 mod geokeys;
 mod georef;
+mod window;
 
 pub use affine::{Affine, Bounds};
 pub use geokeys::{Crs, GeoKey, GeoKeyValue, GeoKeys, geokey_name};
 pub use georef::{Georeference, RasterType};
+pub use window::{Window, from_bounds};

@@ -4,12 +4,13 @@
 //! (bands, rows, cols), as in rasterio, and masks follow numpy.ma.
 
 mod array;
+mod mask;
 mod nodata;
-pub mod npy;
 
 use std::fmt;
 
 pub use array::{ArrayData, MaskedArray, Sample};
+pub use mask::MaskSource;
 pub use nodata::Nodata;
 
 /// Calls `$go!(T)` for the Rust type of `$dtype`.

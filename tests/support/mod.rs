@@ -7,6 +7,11 @@
 //! sent. Paths under `/forbidden/` answer 403.
 #![allow(dead_code)]
 
+/// The CLI's `.npy` reader and writer, shared with the tests.
+#[allow(dead_code)]
+#[path = "../../src/bin/cog/npy.rs"]
+pub mod npy;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -411,12 +416,7 @@ pub fn read_request(c: &serde_json::Value) -> async_cog::ReadRequest {
     let mut req = if c["kind"] == "window" {
         let w = &c["window"];
         ReadRequest::window(
-            Window {
-                col_off: f(&w[0]),
-                row_off: f(&w[1]),
-                width: f(&w[2]),
-                height: f(&w[3]),
-            },
+            Window::from_f64(f(&w[0]), f(&w[1]), f(&w[2]), f(&w[3])),
             c["level"].as_u64().unwrap() as usize,
         )
     } else {
@@ -440,7 +440,5 @@ pub fn read_request(c: &serde_json::Value) -> async_cog::ReadRequest {
 
 /// A gzipped `.npy` written by the fixture generators, as f64s.
 pub fn read_npy_gz(path: impl AsRef<Path>) -> Vec<f64> {
-    async_cog::raster::npy::from_npy(&read_gz(path))
-        .expect("npy")
-        .to_f64_vec()
+    npy::from_npy(&read_gz(path)).expect("npy").to_f64_vec()
 }

@@ -8,6 +8,7 @@
 //! README.md). Logs go to stderr through `tracing`.
 
 mod info;
+mod npy;
 mod output;
 mod read;
 
@@ -119,7 +120,7 @@ fn main() -> ExitCode {
                 mask,
             } => {
                 let cog = async_cog::CogReader::open_with(&src, options).await?;
-                let tile = cog.get_tile(x, y, z).await?;
+                let tile = cog.read_block(z, x, y).await?.array;
                 output::write(&tile, &output, mask.as_deref())?;
                 let (b, r, c) = tile.shape();
                 let s = cog.stats();

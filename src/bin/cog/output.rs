@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use async_cog::raster::npy::{mask_to_npy, to_npy};
+use crate::npy::{mask_to_npy, to_npy};
 use async_cog::{DataType, Error, MaskedArray, Result};
 
 fn io_err(path: &Path, e: impl std::fmt::Display) -> Error {

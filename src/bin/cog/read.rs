@@ -87,15 +87,7 @@ pub async fn run(args: ReadArgs, options: Options) -> Result<()> {
         }
         (None, Some(w)) => {
             let w = numbers::<f64>("window", w, 4)?;
-            let mut r = ReadRequest::window(
-                Window {
-                    col_off: w[0],
-                    row_off: w[1],
-                    width: w[2],
-                    height: w[3],
-                },
-                args.level.unwrap_or(0),
-            );
+            let mut r = ReadRequest::window(Window::from_f64(w[0], w[1], w[2], w[3]), args.level.unwrap_or(0));
             if let Some(s) = &args.shape {
                 let s = numbers::<usize>("shape", s, 2)?;
                 r = r.shape(s[0], s[1]);

@@ -8,7 +8,7 @@
 
 use ndarray::Array3;
 
-use super::{ArrayData, DataType};
+use async_cog::{ArrayData, DataType};
 
 fn descr(dtype: DataType) -> &'static str {
     match dtype {
@@ -56,6 +56,8 @@ pub fn mask_to_npy(mask: &Array3<bool>) -> Vec<u8> {
 }
 
 /// Reads a 3-D little-endian C-ordered `.npy` of a supported type.
+// Used by the tests (tests/support includes this file), not by the CLI.
+#[allow(dead_code)]
 pub fn from_npy(bytes: &[u8]) -> Option<ArrayData> {
     let rest = bytes.strip_prefix(b"\x93NUMPY")?;
     let len_size = match rest.first()? {
@@ -112,12 +114,15 @@ pub fn from_npy(bytes: &[u8]) -> Option<ArrayData> {
     ArrayData::from_ne_bytes(dtype, shape, &native)
 }
 
+#[allow(dead_code)]
 fn descr_tail(d: DataType) -> &'static str {
     descr(d).trim_start_matches(['<', '|'])
 }
 
 #[cfg(test)]
 mod tests {
+    // Unused where a bench includes this file (its tests do not run there).
+    #[allow(unused_imports)]
     use super::*;
 
     #[test]

@@ -1,0 +1,203 @@
+//! Tile reads: the chunks of the tiles asked for are fetched in one batch
+//! of merged requests through the block cache, then decoded on the blocking
+//! pool, at most one tile per core at a time.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use futures::StreamExt;
+
+use crate::decode::DecodeContext;
+use crate::error::{Error, Location, Result};
+use crate::geo::Window;
+use crate::levels::Level;
+use crate::plan::{BlockIndex, TilePlan};
+use crate::raster::MaskedArray;
+use crate::request::Raster;
+use crate::tiff::{Limits, Value};
+
+use super::CogReader;
+
+impl CogReader {
+    /// Block (tile or strip) (x, y) of level `z` (0 = full resolution), as
+    /// stored: the data in the file's own type with shape (bands, block
+    /// height, block width), edge blocks padded as stored, its mask (`true`
+    /// = invalid) and its transform. An alpha band that serves as the mask
+    /// is not returned as data. One request when the mask is interleaved
+    /// with the image (or there is no mask), else the image and mask chunks
+    /// are fetched concurrently; decoding runs on the blocking pool.
+    ///
+    /// These are the file's own blocks, not web-map tiles.
+    pub async fn read_block(&self, z: usize, x: u64, y: u64) -> Result<Raster> {
+        let mut blocks = self.read_blocks(z, &[(x, y)]).await?;
+        blocks.pop().ok_or_else(|| Error::Internal("no block decoded".into()))
+    }
+
+    /// aiocogeo's name for [`CogReader::read_block`], in its argument order:
+    /// block (x, y) of level z, where z = 0 is full resolution (not a
+    /// web-map zoom level).
+    pub async fn get_tile(&self, x: u64, y: u64, z: usize) -> Result<Raster> {
+        self.read_block(z, x, y).await
+    }
+
+    /// Several blocks of level `z` at once: every chunk (image and mask)
+    /// they need is fetched in one batch of merged, concurrent requests
+    /// through the block cache, then they decode in parallel on the
+    /// blocking pool. Returned in the order asked; a block asked for twice
+    /// is decoded once.
+    pub async fn read_blocks(&self, z: usize, blocks: &[(u64, u64)]) -> Result<Vec<Raster>> {
+        let mut distinct = blocks.to_vec();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let decoded = self.decode_tiles(&distinct, z, None, |_, _, t| Ok(t)).await?;
+        let level = self.level(z)?;
+        let (bw, bh) = (level.image.block_width, level.image.block_height);
+        let p = self.profile();
+        let t = p.transform.decimated(level.decimation.0, level.decimation.1);
+        blocks
+            .iter()
+            .map(|xy| {
+                let i = distinct
+                    .binary_search(xy)
+                    .map_err(|_| Error::Internal(format!("block {xy:?} was not decoded")))?;
+                let array = decoded
+                    .get(i)
+                    .cloned()
+                    .ok_or_else(|| Error::Internal(format!("block {xy:?} was not decoded")))?;
+                let window = Window::from_f64((xy.0 * bw) as f64, (xy.1 * bh) as f64, bw as f64, bh as f64);
+                let (_, rows, cols) = array.shape();
+                Ok(Raster::new(array, window.transform(&t, cols, rows), p.crs.clone(), z))
+            })
+            .collect()
+    }
+
+    /// Fetches the tiles of level `z` (one batch of merged requests through
+    /// the block cache), decodes each on the blocking pool and hands it to
+    /// `then(x, y, tile)` there, so that consumers paste in parallel with
+    /// the decoding of other tiles. At most one tile per core decodes at a
+    /// time; results come back in the order of `tiles`.
+    pub(crate) async fn decode_tiles<T, F>(
+        &self,
+        tiles: &[(u64, u64)],
+        z: usize,
+        progress: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
+        then: F,
+    ) -> Result<Vec<T>>
+    where
+        T: Send + 'static,
+        F: Fn(u64, u64, MaskedArray) -> Result<T> + Send + Sync + 'static,
+    {
+        let level = Arc::new(self.level(z)?.clone());
+        self.check_tile_budget(&level, tiles.len())?;
+        let mut arrays = vec![
+            (level.image.ifd, level.image.offsets_tag()),
+            (level.image.ifd, level.image.byte_counts_tag()),
+        ];
+        if let Some(m) = &level.mask {
+            arrays.extend([(m.ifd, m.offsets_tag()), (m.ifd, m.byte_counts_tag())]);
+        }
+        self.load_tag_arrays(&arrays).await?;
+        let offsets = self.block_offsets(level.image.ifd).await?;
+        let counts = self.block_byte_counts(level.image.ifd).await?;
+        let mask_arrays = match &level.mask {
+            Some(m) => Some((self.block_offsets(m.ifd).await?, self.block_byte_counts(m.ifd).await?)),
+            None => None,
+        };
+        let plans = tiles
+            .iter()
+            .map(|&(x, y)| {
+                let index = BlockIndex {
+                    offsets: &offsets,
+                    counts: &counts,
+                };
+                let mask_index = mask_arrays.as_ref().map(|(o, c)| BlockIndex { offsets: o, counts: c });
+                TilePlan::new(
+                    &level,
+                    x,
+                    y,
+                    index,
+                    mask_index,
+                    self.ghost_area(),
+                    self.inner.source.size(),
+                )
+                .map(|p| (x, y, p))
+                .map_err(|e| e.with_source(self.url()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let ranges: Vec<_> = plans.iter().flat_map(|(_, _, p)| p.chunk_ranges()).collect();
+        let buffers = Arc::new(self.inner.fetcher.fetch(&ranges).await?);
+        let ctx = Arc::new(self.decode_context(&level));
+        let total = plans.len() as u64;
+        let done = Arc::new(AtomicU64::new(0));
+        let then = Arc::new(then);
+        let decodes = plans.into_iter().map(|(x, y, plan)| {
+            let (level, buffers, ctx, then) = (level.clone(), buffers.clone(), ctx.clone(), then.clone());
+            let (reader, done, progress) = (self.clone(), done.clone(), progress.clone());
+            tokio::task::spawn_blocking(move || {
+                let started = std::time::Instant::now();
+                let tile = plan.decode(&level, &buffers, &ctx);
+                reader
+                    .inner
+                    .decode_nanos
+                    .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                let r = tile.and_then(|t| then(x, y, t));
+                if let Some(p) = progress {
+                    p(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+                }
+                r
+            })
+        });
+        // Tasks are spawned as the stream is polled: a bounded number at a time.
+        let results: Vec<_> = futures::stream::iter(decodes).buffered(decode_slots()).collect().await;
+        results
+            .into_iter()
+            .map(|r| r.map_err(|e| Error::Internal(format!("tile decoding task failed: {e}")))?)
+            .collect()
+    }
+
+    /// Refuses, before anything is fetched or allocated, blocks larger than
+    /// `max_block_bytes` and reads whose tiles could hold more than
+    /// `max_read_bytes` decoded, or number more than `max_read_tiles`.
+    fn check_tile_budget(&self, level: &Level, tiles: usize) -> Result<()> {
+        let limits = self.options().limits();
+        let loc = |ifd: usize| Location::new().source(self.url()).ifd(ifd);
+        let mut block = 0;
+        for image in std::iter::once(&level.image).chain(level.mask.as_ref()) {
+            block += Limits::check(
+                "max_block_bytes",
+                image.decoded_block_bytes(),
+                limits.max_block_bytes,
+                loc(image.ifd).tag(crate::tiff::Tag::TileWidth),
+            )?;
+        }
+        let tiles = tiles as u64;
+        let at = loc(level.image.ifd);
+        Limits::check("max_read_tiles", Some(tiles), limits.max_read_tiles, at.clone())?;
+        Limits::check("max_read_bytes", tiles.checked_mul(block), limits.max_read_bytes, at)?;
+        Ok(())
+    }
+
+    fn decode_context(&self, level: &Level) -> DecodeContext {
+        let p = self.profile();
+        let tables = |ifd: usize| match self.ifds().get(ifd).and_then(|i| i.value(crate::tiff::Tag::JPEGTables)) {
+            Some(Value::Undefined(b) | Value::Byte(b)) => Some(b.clone()),
+            _ => None,
+        };
+        DecodeContext {
+            url: self.url().to_string(),
+            byte_order: self.tiff().header.byte_order,
+            count: p.count,
+            mask_source: p.mask,
+            nodata: p.nodata,
+            alpha_band: p.alpha_band,
+            jpeg_tables: tables(level.image.ifd),
+            mask_jpeg_tables: level.mask.as_ref().and_then(|m| tables(m.ifd)),
+        }
+    }
+}
+
+/// Tiles decoding at once: one per core (the blocking pool would otherwise
+/// start a thread per tile of a large read).
+fn decode_slots() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
