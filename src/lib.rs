@@ -19,30 +19,36 @@
 
 #![warn(missing_docs)]
 
-// Layers, top to bottom; a module may use only those below it (each
-// module's top comment says which).
-mod cache; // block and header caches (keyed by object and version)
+// Layers, top to bottom; a module may use only those below it, and its
+// top comment says which:
+//   reader (CogReader)                 open, tag arrays, block and window reads
+//   options                            cache choice, merging, transport, limits
+//   decode                             a tile's fetched chunks -> masked array
+//   plan                               pure planning: level, window, tiles, ranges, paste
+//   request                            ReadRequest in, Raster out
+//   profile, levels, gdal_tags         what the file is
+//   source                             the one byte path: backends, coalescer, fetcher, caches
+//   error                              the public error (From the core's errors)
+//   resample, geo, codec, tiff, raster the pure core
 mod codec;
-mod decode; // a tile's fetched chunks -> masked array (CPU)
-mod error; // the public error
-mod fetch; // the one byte path: coalesce, single-flight, bound, cache
-mod gdal_tags; // GDAL_METADATA and GDAL_NODATA
-pub mod geo; // affine, bounds, windows, GeoKeys, CRS (pure)
-mod levels; // IFDs -> resolution levels
-mod options; // Options: cache, merging, transport, limits
-mod plan; // pure planning: level, window, tiles, byte ranges, paste
-mod profile; // the rasterio-style profile
-pub mod raster; // data types, arrays, masks (pure)
-mod reader; // CogReader: open, tag arrays, tile and window reads
-mod request; // ReadRequest in, Raster out
-mod resample; // resampling kernels (pure)
-mod source; // object_store, bytes in memory, signed URLs
-pub mod tiff; // header, IFDs, tags (pure) // decompression and predictors (pure)
+mod decode;
+mod error;
+mod gdal_tags;
+pub mod geo;
+mod levels;
+mod options;
+mod plan;
+mod profile;
+pub mod raster;
+mod reader;
+mod request;
+mod resample;
+mod source;
+pub mod tiff;
 
 #[cfg(feature = "internals")]
 pub mod internals;
 
-pub use cache::{BlockCache, HeaderCache};
 pub use codec::CodecError;
 pub use error::{Error, Location, Result};
 pub use geo::{Affine, Bounds, Crs, Window};
@@ -53,7 +59,7 @@ pub use raster::{ArrayData, DataType, MaskSource, MaskedArray, Nodata, Sample};
 pub use reader::{CogReader, ReadStats};
 pub use request::{Area, Progress, Raster, ReadRequest, Shape};
 pub use resample::Resampling;
-pub use source::{RequestStats, Transport};
+pub use source::{BlockCache, HeaderCache, RequestStats, Transport};
 pub use tiff::Limits;
 
 /// README.md's code blocks, compiled by `cargo test` so that the examples

@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use std::sync::Arc;
 
-use crate::cache::{BlockCache, HeaderCache};
 use crate::error::{Error, Result};
 use crate::source::Transport;
+use crate::source::{BlockCache, HeaderCache};
 use crate::tiff::Limits;
 
 /// Whether and where a reader caches compressed blocks.

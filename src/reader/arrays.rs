@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use crate::error::{Error, Location, Result};
-use crate::tiff::{Limits, Value, merge_ranges};
+use crate::tiff::{Limits, Value};
 
 use super::{ArrayCell, CogReader};
 
@@ -49,46 +49,49 @@ impl CogReader {
     }
 
     /// Loads several array tags at once: the parts of their byte ranges not
-    /// already fetched at open are merged (touching or under 4 KiB apart)
-    /// and fetched concurrently, so `cog info` reads every level's byte
-    /// counts in a request or two. Arrays already loaded cost nothing;
-    /// concurrent callers wait for one load instead of fetching again. The
+    /// already fetched at open go through the fetcher (merged when under
+    /// 4 KiB apart, fetched concurrently), so `cog info` reads every level's
+    /// byte counts in a request or two. Arrays already loaded cost nothing;
+    /// concurrent first loads share the fetcher's requests in flight. The
     /// decoded arrays count against `Limits::max_deferred_bytes`.
     pub async fn load_tag_arrays(&self, wanted: &[(usize, u16)]) -> Result<()> {
-        let todo = || -> Vec<(usize, u16)> {
-            wanted
-                .iter()
-                .copied()
-                .filter(|&(i, t)| self.cell(i, t).get().is_none())
-                .collect()
-        };
-        if todo().is_empty() {
+        let todo: Vec<(usize, u16)> = wanted
+            .iter()
+            .copied()
+            .filter(|&(i, t)| self.cell(i, t).get().is_none())
+            .collect();
+        if todo.is_empty() {
             return Ok(());
         }
-        let _loading = self.inner.array_loading.lock().await;
-        let todo = todo();
-        // Checked before fetching, counted once loaded: a failed or dropped
-        // load costs nothing against the budget.
-        let bytes = self.deferred_cost(&todo)?;
+        // Checked before fetching; charged for each array this load sets:
+        // a failed or dropped load, or one another load finished first,
+        // costs nothing against the budget.
+        self.deferred_cost(&todo)?;
         for ((ifd, tag), value) in self.fetch_values(&todo).await? {
             let array = self.to_array(ifd, tag, Some(value))?;
-            let _ = self.cell(ifd, tag).set(array);
+            if self.cell(ifd, tag).set(array).is_ok() {
+                let cost = self.deferred_len(ifd, tag);
+                self.inner.deferred_bytes.fetch_add(cost, Ordering::Relaxed);
+            }
         }
-        self.inner.deferred_bytes.fetch_add(bytes, Ordering::Relaxed);
         Ok(())
     }
 
-    /// The decoded size of the deferred arrays in `todo` (8 bytes an entry),
-    /// refused when it would take the reader past `max_deferred_bytes`.
-    fn deferred_cost(&self, todo: &[(usize, u16)]) -> Result<u64> {
-        let mut bytes: u64 = 0;
-        for &(ifd, tag) in todo {
-            if let Some(e) = self.ifds().get(ifd).and_then(|i| i.entry(tag))
-                && e.deferred_range().is_some()
-            {
-                bytes = bytes.saturating_add(e.count.saturating_mul(8));
-            }
+    /// Decoded bytes of a deferred array (8 an entry); 0 when it was loaded
+    /// at open.
+    fn deferred_len(&self, ifd: usize, tag: u16) -> u64 {
+        match self.ifds().get(ifd).and_then(|i| i.entry(tag)) {
+            Some(e) if e.deferred_range().is_some() => e.count.saturating_mul(8),
+            _ => 0,
         }
+    }
+
+    /// The decoded size of the deferred arrays in `todo`, refused when it
+    /// would take the reader past `max_deferred_bytes`.
+    fn deferred_cost(&self, todo: &[(usize, u16)]) -> Result<u64> {
+        let bytes = todo
+            .iter()
+            .fold(0u64, |n, &(ifd, tag)| n.saturating_add(self.deferred_len(ifd, tag)));
         let before = self.inner.deferred_bytes.load(Ordering::Relaxed);
         Limits::check(
             "max_deferred_bytes",
@@ -121,10 +124,11 @@ impl CogReader {
         }
         let mut buffers = self.inner.header_bytes.clone();
         if !missing.is_empty() {
-            let merged = merge_ranges(missing, 4096);
-            let fetched = self.inner.source.get_ranges(&merged).await?;
-            for (r, b) in merged.iter().zip(fetched) {
-                buffers.push(r.start, b);
+            let fetched = self.inner.fetcher.fetch_metadata(&missing).await?;
+            for r in missing {
+                if let Some(b) = fetched.get(r.clone()) {
+                    buffers.push(r.start, b);
+                }
             }
         }
         let mut out = Vec::with_capacity(wanted.len());

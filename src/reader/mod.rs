@@ -15,12 +15,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::cache::BlockCache;
 use crate::error::{Error, Result};
-use crate::fetch::Fetcher;
 use crate::levels::Level;
 use crate::options::Options;
 use crate::profile::Profile;
+use crate::source::BlockCache;
+use crate::source::Fetcher;
 use crate::source::{ByteSource, RequestStats};
 use crate::tiff::{GhostArea, Ifd, RangeBuffers, TiffFile};
 
@@ -61,9 +61,6 @@ struct Inner {
     /// The bytes fetched while opening, kept so later loads skip them.
     header_bytes: RangeBuffers,
     arrays: Mutex<HashMap<(usize, u16), ArrayCell>>,
-    /// Held while deferred arrays load, so that concurrent first reads
-    /// load each array once.
-    array_loading: tokio::sync::Mutex<()>,
     /// Bytes of deferred arrays decoded so far (against `max_deferred_bytes`).
     deferred_bytes: AtomicU64,
 }

@@ -11,13 +11,13 @@ use bytes::Bytes;
 use object_store::ObjectStore;
 use object_store::path::Path;
 
-use crate::cache::{BlockCache, CachedHeader};
 use crate::error::{Error, Location, Result};
-use crate::fetch::Fetcher;
 use crate::levels::classify;
 use crate::options::{BlockCaching, Options};
 use crate::profile::Profile;
-use crate::source::{ByteSource, identity, resolve};
+use crate::source::Fetcher;
+use crate::source::cache::CachedHeader;
+use crate::source::{BlockCache, ByteSource, identity, resolve};
 use crate::tiff::{DecodeResult, HeaderDecoder, RangeBuffers, TiffFile};
 
 use super::{CogReader, Inner};
@@ -64,6 +64,19 @@ impl CogReader {
     async fn from_source(source: ByteSource, options: Options) -> Result<Self> {
         source.set_deadline(options.transport().deadline);
         let url = source.url().to_string();
+        let source = Arc::new(source);
+        let cache = match options.block_caching() {
+            BlockCaching::Shared(shared) => Some(shared.clone()),
+            BlockCaching::Own(bytes) => Some(Arc::new(BlockCache::new(*bytes))),
+            _ => None,
+        };
+        let fetcher = Fetcher::new(
+            source.clone(),
+            cache,
+            options.range_merging().gap(),
+            options.max_request_bytes(),
+            options.max_concurrency(),
+        );
         let tag = |e: Error| e.with_source(&url);
         // Only a name every reader shares (a URL, an absolute path) keys the header cache.
         let header_cache = options
@@ -82,7 +95,7 @@ impl CogReader {
                 (h.tiff.clone(), h.header_bytes.clone())
             }
             None => {
-                let (tiff, bytes) = Self::read_header(&source, &options).await?;
+                let (tiff, bytes) = Self::read_header(&source, &fetcher, &options).await?;
                 // Only an object with a validator (ETag, version, Last-Modified)
                 // can be told apart from a replacement of the same size.
                 if let Some((c, id)) = header_cache.as_ref().filter(|_| source.has_validator()) {
@@ -100,19 +113,6 @@ impl CogReader {
         let profile = Profile::build(&tiff, &levels).map_err(tag)?;
         let open_stats = source.stats();
         tracing::debug!(%url, requests = open_stats.requests, bytes = open_stats.bytes, "opened");
-        let source = Arc::new(source);
-        let cache = match options.block_caching() {
-            BlockCaching::Shared(shared) => Some(shared.clone()),
-            BlockCaching::Own(bytes) => Some(Arc::new(BlockCache::new(*bytes))),
-            _ => None,
-        };
-        let fetcher = Fetcher::new(
-            source.clone(),
-            cache,
-            options.range_merging().gap(),
-            options.max_request_bytes(),
-            options.max_concurrency(),
-        );
         Ok(Self {
             inner: Arc::new(Inner {
                 source,
@@ -125,14 +125,19 @@ impl CogReader {
                 open_stats,
                 header_bytes,
                 arrays: Mutex::new(HashMap::new()),
-                array_loading: tokio::sync::Mutex::new(()),
                 deferred_bytes: AtomicU64::new(0),
             }),
         })
     }
 
-    /// One GET of the opening bytes, then whatever the header still needs.
-    async fn read_header(source: &ByteSource, options: &Options) -> Result<(TiffFile, RangeBuffers)> {
+    /// One GET of the opening bytes (straight from the source: the one
+    /// request that may find the object shorter than asked), then whatever
+    /// the header still needs, through the fetcher.
+    async fn read_header(
+        source: &ByteSource,
+        fetcher: &Fetcher,
+        options: &Options,
+    ) -> Result<(TiffFile, RangeBuffers)> {
         let url = source.url().to_string();
         let tag = |e: Error| e.with_source(&url);
         let mut decoder = HeaderDecoder::new(*options.limits());
@@ -155,9 +160,11 @@ impl CogReader {
                     }
                     tracing::debug!(%url, ?ranges, "header needs more bytes");
                     let before = decoder.bytes_pushed();
-                    let got = source.get_ranges(&ranges).await?;
-                    for (r, b) in ranges.iter().zip(got) {
-                        decoder.push_range(r.start, b);
+                    let got = fetcher.fetch_metadata(&ranges).await?;
+                    for r in &ranges {
+                        if let Some(b) = got.get(r.clone()) {
+                            decoder.push_range(r.start, b);
+                        }
                     }
                     if decoder.bytes_pushed() == before {
                         let first = ranges.first().cloned().unwrap_or(0..0);

@@ -12,6 +12,9 @@
 //! [`ByteSource::get_ranges`], which issues them concurrently.
 
 #[cfg(feature = "http")]
+pub(crate) mod cache;
+mod coalesce;
+mod fetch;
 mod signed;
 mod transport;
 mod url;
@@ -26,6 +29,8 @@ use object_store::path::Path;
 use object_store::{GetOptions, GetRange, ObjectStore};
 
 use crate::error::{Error, Result};
+pub use cache::{BlockCache, HeaderCache};
+pub(crate) use fetch::Fetcher;
 pub use transport::Transport;
 pub(crate) use url::identity;
 pub use url::resolve;

@@ -76,8 +76,6 @@ impl TiffFile {
 
 /// Start of the geometric growth used when walking an unknown IFD chain.
 const CHAIN_FETCH_START: u64 = 16 * 1024;
-/// Gap up to which missing value ranges are merged into one request.
-const VALUE_MERGE_GAP: u64 = 4096;
 
 /// Pushes bytes in, gets a [`TiffFile`] out. See the module docs.
 #[derive(Debug)]
@@ -197,10 +195,11 @@ impl HeaderDecoder {
             }
         }
         if !missing.is_empty() {
-            let needs: Vec<Range<u64>> = merge_ranges(missing, VALUE_MERGE_GAP)
-                .into_iter()
-                .flat_map(|r| self.buffers.missing(r))
-                .collect();
+            // Sorted and deduplicated; merging neighbours into requests is
+            // the caller's coalescer's job.
+            missing.sort_by_key(|r| (r.start, r.end));
+            missing.dedup();
+            let needs: Vec<Range<u64>> = missing.into_iter().flat_map(|r| self.buffers.missing(r)).collect();
             self.check_budget(&needs)?;
             return Ok(DecodeResult::NeedsData(needs));
         }
@@ -361,19 +360,6 @@ impl HeaderDecoder {
             None => r,
         }
     }
-}
-
-/// Sorts ranges and merges those whose gap is at most `gap` bytes.
-pub fn merge_ranges(mut ranges: Vec<Range<u64>>, gap: u64) -> Vec<Range<u64>> {
-    ranges.sort_by_key(|r| r.start);
-    let mut out: Vec<Range<u64>> = Vec::with_capacity(ranges.len());
-    for r in ranges {
-        match out.last_mut() {
-            Some(last) if r.start <= last.end.saturating_add(gap) => last.end = last.end.max(r.end),
-            _ => out.push(r),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ pub mod tags;
 mod value;
 
 pub use buffers::RangeBuffers;
-pub use decoder::{DecodeResult, HeaderDecoder, TiffFile, merge_ranges};
+pub use decoder::{DecodeResult, HeaderDecoder, TiffFile};
 pub use error::{Location, TiffError, TiffResult};
 pub use header::{GhostArea, TiffHeader};
 pub use ifd::{Entry, EntryValue, Ifd, is_lazy_tag};

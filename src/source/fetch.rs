@@ -1,18 +1,16 @@
 //! Fetching many blocks with few requests: cache first, then merged,
 //! bounded, concurrent range requests, shared with concurrent readers.
 //!
-//! A read names the byte ranges of the blocks it needs (tiles, masks, with
-//! GDAL's leaders and trailers). [`plan_requests`] sorts them and merges
-//! neighbours whose gap is at most the configured gap (default: touching
-//! ranges only, like GDAL's `GDAL_HTTP_MERGE_CONSECUTIVE_RANGES`), without
-//! growing a request past a byte cap (a single block larger than the cap is
-//! still one request). We do not use object_store's `get_ranges`: it merges
-//! gaps up to 1 MiB (measured: 900 KB fetched for 1.2 KB).
+//! Every byte after the opening GET comes through here: the header's
+//! further rounds and deferred tag arrays ([`Fetcher::fetch_metadata`]) as
+//! well as tiles ([`Fetcher::fetch`]). The ranges are merged into requests
+//! by the one coalescer ([`super::coalesce`]).
 //!
 //! [`Fetcher::fetch`] serves cached blocks, waits on requests already in
 //! flight that carry a block (so concurrent reads of one tile cost one
 //! request), and issues the rest concurrently (at most `max_concurrency`
-//! in flight per reader), each as a task of its own that caches its blocks.
+//! in flight per reader, across all its reads), each as a task of its own
+//! that caches its blocks. May use: `source`, `tiff` (`RangeBuffers`), `error`.
 //! This in-flight map is the one single-flight mechanism.
 
 use std::collections::HashMap;
@@ -24,44 +22,11 @@ use std::time::Instant;
 use bytes::Bytes;
 use futures::future::{BoxFuture, FutureExt, Shared};
 
-use crate::cache::BlockCache;
+use super::cache::BlockCache;
+use super::coalesce::{METADATA_GAP, Request, plan_requests};
+use super::{ByteSource, ObjectId};
 use crate::error::{Error, Result};
-use crate::source::{ByteSource, ObjectId};
 use crate::tiff::RangeBuffers;
-
-/// One planned request and the block ranges it carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request {
-    /// The bytes to fetch.
-    pub range: Range<u64>,
-    /// The blocks inside it.
-    pub chunks: Vec<Range<u64>>,
-}
-
-/// Sorts and merges block ranges into requests: ranges whose gap is at most
-/// `gap` join one request (none join when `gap` is `None`), as long as the
-/// request stays within `cap` bytes.
-pub fn plan_requests(chunks: &[Range<u64>], gap: Option<u64>, cap: u64) -> Vec<Request> {
-    let mut sorted: Vec<Range<u64>> = chunks.iter().filter(|r| r.end > r.start).cloned().collect();
-    sorted.sort_by_key(|r| (r.start, r.end));
-    sorted.dedup();
-    let mut out: Vec<Request> = Vec::new();
-    for r in sorted {
-        if let (Some(g), Some(last)) = (gap, out.last_mut())
-            && r.start <= last.range.end.saturating_add(g)
-            && r.end.max(last.range.end) - last.range.start <= cap
-        {
-            last.range.end = last.range.end.max(r.end);
-            last.chunks.push(r);
-            continue;
-        }
-        out.push(Request {
-            range: r.clone(),
-            chunks: vec![r],
-        });
-    }
-    out
-}
 
 /// One request in flight, shared by every read that needs its bytes.
 type Flight = Shared<BoxFuture<'static, std::result::Result<Bytes, Arc<Error>>>>;
@@ -79,7 +44,6 @@ type Flights = Arc<Mutex<HashMap<(u64, u64), Flight>>>;
 pub struct Fetcher {
     source: Arc<ByteSource>,
     cache: Option<Arc<BlockCache>>,
-    object: ObjectId,
     gap: Option<u64>,
     cap: u64,
     /// Bounds requests in flight across every concurrent fetch of this reader.
@@ -98,7 +62,6 @@ impl Fetcher {
         concurrency: usize,
     ) -> Self {
         Self {
-            object: source.object_id(),
             source,
             cache,
             gap,
@@ -119,22 +82,46 @@ impl Fetcher {
         self.wait_nanos.load(Ordering::Relaxed)
     }
 
-    /// The bytes of every range in `chunks`: from the cache, from requests
-    /// already in flight that cover them, or from new merged requests.
+    /// The bytes of every block range in `chunks`: from the cache, from
+    /// requests already in flight that cover them, or from new requests
+    /// merged at the configured gap.
     pub async fn fetch(&self, chunks: &[Range<u64>]) -> Result<RangeBuffers> {
+        self.fetch_counted(chunks, self.gap, self.cache.as_ref()).await
+    }
+
+    /// The bytes of header values or tag arrays: the same path (cache,
+    /// requests in flight, bound), merged at [`METADATA_GAP`].
+    pub async fn fetch_metadata(&self, ranges: &[Range<u64>]) -> Result<RangeBuffers> {
+        self.fetch_counted(ranges, Some(METADATA_GAP), self.cache.as_ref())
+            .await
+    }
+
+    async fn fetch_counted(
+        &self,
+        chunks: &[Range<u64>],
+        gap: Option<u64>,
+        cache: Option<&Arc<BlockCache>>,
+    ) -> Result<RangeBuffers> {
         let started = Instant::now();
-        let result = self.fetch_uncounted(chunks).await;
+        let result = self.fetch_uncounted(chunks, gap, cache).await;
         self.wait_nanos
             .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
         result
     }
 
-    async fn fetch_uncounted(&self, chunks: &[Range<u64>]) -> Result<RangeBuffers> {
+    async fn fetch_uncounted(
+        &self,
+        chunks: &[Range<u64>],
+        gap: Option<u64>,
+        cache: Option<&Arc<BlockCache>>,
+    ) -> Result<RangeBuffers> {
+        // Known once the object is pinned (after the first response).
+        let object = self.source.object_id();
         let mut buffers = RangeBuffers::new();
         let mut missing = Vec::new();
         for c in chunks {
-            let cached = match &self.cache {
-                Some(cache) => cache.get(&BlockCache::key(&self.object, c)).await,
+            let cached = match cache {
+                Some(cache) => cache.get(&BlockCache::key(&object, c)).await,
                 None => None,
             };
             match cached {
@@ -161,8 +148,8 @@ impl Fetcher {
                 }
             }
         }
-        for req in plan_requests(&rest, self.gap, self.cap) {
-            let (flight, started) = self.flight(&req);
+        for req in plan_requests(&rest, gap, self.cap) {
+            let (flight, started) = self.flight(&req, cache, &object);
             waits.push(Wait {
                 range: req.range,
                 flight,
@@ -170,6 +157,7 @@ impl Fetcher {
                 joined: !started,
             });
         }
+        let object = &object;
         let sliced = futures::future::try_join_all(waits.into_iter().map(
             |Wait {
                  range,
@@ -181,8 +169,8 @@ impl Fetcher {
                 let mut out = Vec::with_capacity(chunks.len());
                 for c in &chunks {
                     let b = slice(&all, &range, c, self.source.url())?;
-                    if let (true, Some(cache)) = (joined, &self.cache) {
-                        cache.insert(BlockCache::key(&self.object, c), b.clone()).await;
+                    if let (true, Some(cache)) = (joined, cache) {
+                        cache.insert(BlockCache::key(object, c), b.clone()).await;
                     }
                     out.push((c.start, b));
                 }
@@ -200,13 +188,13 @@ impl Fetcher {
     /// none is. The task caches the request's chunks, then leaves the
     /// in-flight map, whether it succeeded or failed.
     /// Whether it was started here comes with it.
-    fn flight(&self, req: &Request) -> (Flight, bool) {
+    fn flight(&self, req: &Request, cache: Option<&Arc<BlockCache>>, object: &ObjectId) -> (Flight, bool) {
         let key = (req.range.start, req.range.end);
         let mut flights = lock(&self.inflight);
         if let Some(f) = flights.get(&key) {
             return (f.clone(), false);
         }
-        let (source, cache, object) = (self.source.clone(), self.cache.clone(), self.object.clone());
+        let (source, cache, object) = (self.source.clone(), cache.cloned(), object.clone());
         let (permits, map, req) = (self.permits.clone(), self.inflight.clone(), req.clone());
         let task = tokio::spawn(async move {
             // Leaves the map however the task ends: done, failed, panicked
@@ -279,38 +267,5 @@ fn slice(all: &Bytes, range: &Range<u64>, c: &Range<u64>, url: &str) -> Result<B
                 range.end - range.start
             ),
         )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn merges_touching_only_by_default_and_respects_the_cap() {
-        let chunks = [0..10, 10..20, 25..30, 30..40, 100..110, 10..20];
-        let reqs = plan_requests(&chunks, Some(0), 1 << 20);
-        let ranges: Vec<_> = reqs.iter().map(|r| r.range.clone()).collect();
-        assert_eq!(ranges, [0..20, 25..40, 100..110]);
-        assert_eq!(reqs[0].chunks, [0..10, 10..20], "duplicates are fetched once");
-        let gap = plan_requests(&chunks, Some(5), 1 << 20);
-        assert_eq!(
-            gap.iter().map(|r| r.range.clone()).collect::<Vec<_>>(),
-            [0..40, 100..110]
-        );
-        let none = plan_requests(&chunks, None, 1 << 20);
-        assert_eq!(none.len(), 5);
-        let capped = plan_requests(&chunks, Some(100), 25);
-        assert_eq!(
-            capped.iter().map(|r| r.range.clone()).collect::<Vec<_>>(),
-            [0..20, 25..40, 100..110]
-        );
-        let one = std::slice::from_ref(&(0..100));
-        let big = plan_requests(one, Some(0), 10);
-        assert_eq!(
-            big[0].range,
-            0..100,
-            "one block larger than the cap is still one request"
-        );
     }
 }
