@@ -106,7 +106,7 @@ fn codecs(c: &mut Criterion) {
 /// streams (the uint16 tiles of u16_deflate_pred2.tif).
 fn deflate_vs_libdeflate(c: &mut Criterion) {
     let mut t = tiles("u16_deflate_pred2.tif");
-    t.spec.predictor = 1;
+    t.spec.predictor = async_cog::tiff::Predictor::None;
     let mut g = c.benchmark_group("inflate u16 tiles");
     g.throughput(Throughput::Bytes(decoded_bytes(&t)));
     g.bench_function("async-cog (flate2 zlib-rs)", |b| {
@@ -132,7 +132,7 @@ fn deflate_vs_libdeflate(c: &mut Criterion) {
 /// ZSTD alone (no predictor), ours (ruzstd) against the C library.
 fn zstd_vs_c(c: &mut Criterion) {
     let mut t = tiles("i16_zstd_pred2_2b.tif");
-    t.spec.predictor = 1;
+    t.spec.predictor = async_cog::tiff::Predictor::None;
     let mut g = c.benchmark_group("zstd i16 tiles");
     g.throughput(Throughput::Bytes(decoded_bytes(&t)));
     let ours = if cfg!(feature = "zstd-c") {

@@ -20,7 +20,7 @@ use crate::error::{Error, Location, Result};
 use crate::levels::Level;
 use crate::plan::{ChunkRef, TilePlan};
 use crate::raster::{ArrayData, DataType, MaskSource, MaskedArray, Nodata, Sample};
-use crate::tiff::{ByteOrder, ImageIfd, RangeBuffers, Tag};
+use crate::tiff::{ByteOrder, ImageIfd, PlanarConfig, RangeBuffers, Tag};
 
 /// What decoding needs beyond the plan: the dataset's mask rules and tables.
 #[derive(Debug, Clone)]
@@ -93,7 +93,11 @@ impl TilePlan {
         let spp = usize::from(img.samples_per_pixel);
         let fill = fill_value(dtype, ctx.nodata);
         let codec = codec_of(img, &ctx.url)?;
-        let chunk_samples = if img.planar_config == 2 { 1 } else { spp };
+        let chunk_samples = if img.planar_config == PlanarConfig::Planar {
+            1
+        } else {
+            spp
+        };
         // Each chunk decoded to (bh, bw, chunk_samples) native bytes.
         let mut decoded = Vec::with_capacity(self.chunks.len());
         let row_bytes = bw * chunk_samples * dtype.size();
@@ -113,7 +117,7 @@ impl TilePlan {
         let size = dtype.size();
         let plane = bh * bw * size;
         let mut bands = vec![0u8; spp * plane];
-        if img.planar_config == 2 {
+        if img.planar_config == PlanarConfig::Planar {
             for (b, d) in decoded.iter().enumerate() {
                 bands[b * plane..(b + 1) * plane].copy_from_slice(d);
             }
@@ -222,7 +226,11 @@ fn codec_of(image: &ImageIfd, url: &str) -> Result<Codec> {
     Codec::from_tiff(image.compression, image.lerc_parameters.as_deref()).ok_or_else(|| {
         Error::unsupported(
             Location::new().source(url).ifd(image.ifd).tag(Tag::Compression),
-            format!("compression {} ({})", image.compression, image.compression_name()),
+            format!(
+                "compression {} ({})",
+                image.compression.code(),
+                image.compression_name()
+            ),
         )
     })
 }

@@ -15,7 +15,7 @@ use crate::geo::{Affine, Bounds, Crs, Georeference, RasterType};
 use crate::levels::Level;
 pub use crate::raster::MaskSource;
 use crate::raster::{DataType, Nodata};
-use crate::tiff::{Ifd, Tag, TiffFile, photometric_name};
+use crate::tiff::{ExtraSamples, Ifd, Photometric, PlanarConfig, Tag, TiffFile};
 
 /// Sample layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,12 +167,12 @@ impl Profile {
             blockysize: img.block_height,
             tiled: img.tiled,
             compress: img.compression_name(),
-            interleave: if img.planar_config == 2 || samples == 1 {
+            interleave: if img.planar_config == PlanarConfig::Planar || samples == 1 {
                 Interleave::Band
             } else {
                 Interleave::Pixel
             },
-            photometric: img.photometric.map(photometric_name),
+            photometric: img.photometric.map(|p| p.to_string()),
             bounds: transform.bounds(img.width, img.height),
             res: transform.resolution(),
             overviews: levels
@@ -191,9 +191,9 @@ impl Profile {
 
 /// The sample that GDAL reads as alpha: an ExtraSamples entry of 1
 /// (associated) or 2 (unassociated). ExtraSamples describe the last samples.
-fn alpha_index(samples: u16, extra: &[u16]) -> Option<usize> {
+fn alpha_index(samples: u16, extra: &[ExtraSamples]) -> Option<usize> {
     let first_extra = usize::from(samples).checked_sub(extra.len())?;
-    extra.iter().position(|&e| e == 1 || e == 2).map(|p| first_extra + p)
+    extra.iter().position(|e| e.is_alpha()).map(|p| first_extra + p)
 }
 
 /// ColorMap: 3 * 2^bits SHORTs, all reds, then greens, then blues. Like
@@ -203,8 +203,8 @@ fn colormap(ifd: &Ifd, image: &crate::tiff::ImageIfd) -> Option<Vec<[u16; 3]>> {
     let Some(v) = ifd.value(Tag::ColorMap).and_then(|v| v.to_u64_vec()) else {
         let bilevel = image.bits_per_sample == 1 && image.samples_per_pixel == 1;
         return match (bilevel, image.photometric) {
-            (true, Some(0)) => Some(vec![[65535; 3], [0; 3]]),
-            (true, None | Some(1)) => Some(vec![[0; 3], [65535; 3]]),
+            (true, Some(Photometric::MinIsWhite)) => Some(vec![[65535; 3], [0; 3]]),
+            (true, None | Some(Photometric::MinIsBlack)) => Some(vec![[0; 3], [65535; 3]]),
             _ => None,
         };
     };

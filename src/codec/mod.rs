@@ -24,7 +24,7 @@ mod webp;
 use std::io::Read;
 
 use crate::raster::DataType;
-use crate::tiff::ByteOrder;
+use crate::tiff::{ByteOrder, Compression, Photometric, PlanarConfig, Predictor};
 
 /// A decoding failure, described for a human: a feature this crate does
 /// not decode, or a stream that does not decode to what the block holds.
@@ -85,22 +85,22 @@ pub enum Codec {
 }
 
 impl Codec {
-    /// The codec for a TIFF Compression code; `None` when unsupported.
-    pub fn from_tiff(compression: u16, lerc_parameters: Option<&[u64]>) -> Option<Codec> {
+    /// The codec for a TIFF compression; `None` when unsupported.
+    pub fn from_tiff(compression: Compression, lerc_parameters: Option<&[u64]>) -> Option<Codec> {
         Some(match compression {
-            1 => Codec::None,
-            5 => Codec::Lzw,
-            7 => Codec::Jpeg,
-            8 | 32946 => Codec::Deflate,
-            32773 => Codec::PackBits,
-            34887 => Codec::Lerc(match lerc_parameters.and_then(|p| p.get(1)) {
+            Compression::None => Codec::None,
+            Compression::Lzw => Codec::Lzw,
+            Compression::Jpeg => Codec::Jpeg,
+            Compression::Deflate | Compression::AdobeDeflate => Codec::Deflate,
+            Compression::PackBits => Codec::PackBits,
+            Compression::Lerc => Codec::Lerc(match lerc_parameters.and_then(|p| p.get(1)) {
                 Some(1) => LercWrap::Deflate,
                 Some(2) => LercWrap::Zstd,
                 _ => LercWrap::None,
             }),
-            34925 => Codec::Lzma,
-            50000 => Codec::Zstd,
-            50001 => Codec::WebP,
+            Compression::Lzma => Codec::Lzma,
+            Compression::Zstd => Codec::Zstd,
+            Compression::WebP => Codec::WebP,
             _ => return None,
         })
     }
@@ -121,10 +121,10 @@ pub struct ChunkSpec {
     pub dtype: DataType,
     /// The file's byte order.
     pub byte_order: ByteOrder,
-    /// Predictor: 1 none, 2 horizontal, 3 floating point.
-    pub predictor: u16,
+    /// Predictor.
+    pub predictor: Predictor,
     /// PhotometricInterpretation (JPEG needs it).
-    pub photometric: Option<u16>,
+    pub photometric: Option<Photometric>,
 }
 
 impl ChunkSpec {
@@ -134,7 +134,7 @@ impl ChunkSpec {
         Ok(ChunkSpec {
             width: image.block_width as usize,
             height: image.block_height as usize,
-            samples: if image.planar_config == 2 {
+            samples: if image.planar_config == PlanarConfig::Planar {
                 1
             } else {
                 usize::from(image.samples_per_pixel)
@@ -231,16 +231,19 @@ fn finish_byte_stream(mut raw: Vec<u8>, spec: &ChunkSpec) -> CodecResult<Vec<u8>
     };
     let mut in_native = bits <= 8;
     match spec.predictor {
-        1 => {}
-        2 if matches!(bits, 8 | 16 | 32 | 64) => {
+        Predictor::None => {}
+        Predictor::Horizontal if matches!(bits, 8 | 16 | 32 | 64) => {
             predictor::undo_horizontal(&mut raw, spec.width, spec.samples, bits / 8, spec.byte_order);
         }
-        3 if matches!(bits, 16 | 32 | 64) && spec.dtype.is_float() => {
+        Predictor::FloatingPoint if matches!(bits, 16 | 32 | 64) && spec.dtype.is_float() => {
             predictor::undo_floating_point(&mut raw, spec.width, spec.samples, bits / 8);
             in_native = true;
         }
         p => {
-            return unsupported(format!("predictor {p} with {bits}-bit samples is not supported"));
+            return unsupported(format!(
+                "predictor {} ({p}) with {bits}-bit samples is not supported",
+                p.code()
+            ));
         }
     }
     let size = spec.dtype.size();
@@ -435,8 +438,8 @@ mod tests {
             bits,
             dtype,
             byte_order: ByteOrder::LittleEndian,
-            predictor: 1,
-            photometric: Some(1),
+            predictor: Predictor::None,
+            photometric: Some(Photometric::MinIsBlack),
         }
     }
 

@@ -7,7 +7,7 @@ use crate::levels::Level;
 use crate::raster::{DataType, MaskSource};
 use crate::request::{ReadRequest, Shape};
 use crate::resample::Resampling;
-use crate::tiff::{ImageIfd, Limits};
+use crate::tiff::{Compression, ImageIfd, Limits, PlanarConfig, Predictor, SampleFormat};
 
 /// A tiled u8 image of `spp` samples, chunky or planar, in 256-pixel tiles.
 fn image(ifd: usize, width: u64, height: u64, spp: u16, planar: bool, mask: bool) -> ImageIfd {
@@ -19,11 +19,15 @@ fn image(ifd: usize, width: u64, height: u64, spp: u16, planar: bool, mask: bool
         height,
         samples_per_pixel: spp,
         bits_per_sample: if mask { 1 } else { 8 },
-        sample_format: 1,
-        compression: 8,
+        sample_format: SampleFormat::Uint,
+        compression: Compression::Deflate,
         photometric: None,
-        planar_config: if planar { 2 } else { 1 },
-        predictor: 1,
+        planar_config: if planar {
+            PlanarConfig::Planar
+        } else {
+            PlanarConfig::Chunky
+        },
+        predictor: Predictor::None,
         subfile_type: if mask { 4 } else { 0 },
         tiled: true,
         block_width: 256,

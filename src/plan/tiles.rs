@@ -19,7 +19,7 @@ use std::ops::Range;
 
 use crate::error::{Error, Location, Result};
 use crate::levels::Level;
-use crate::tiff::{GhostArea, ImageIfd};
+use crate::tiff::{GhostArea, ImageIfd, PlanarConfig};
 
 /// Compressed chunks larger than this multiple of their decoded size (plus
 /// 1 MiB) are refused before fetching: a lying byte count must not make us
@@ -185,7 +185,7 @@ impl TilePlan {
         }
         let plane = across * down;
         let i = (y * across + x) as usize;
-        let chunks = if img.planar_config == 2 {
+        let chunks = if img.planar_config == PlanarConfig::Planar {
             (0..u64::from(img.samples_per_pixel))
                 .map(|b| chunk_ref(img, index, (b * plane) as usize + i, x, y, file_size))
                 .collect::<Result<Vec<_>>>()?

@@ -5,6 +5,7 @@
 //! other (the offset arrays must have one entry per block). Strips are
 //! treated as tiles as wide as the image, so later reads see one block grid.
 
+use super::enums::{Compression, ExtraSamples, Photometric, PlanarConfig, Predictor, SampleFormat};
 use super::error::{Location, TiffError, TiffResult};
 use super::ifd::Ifd;
 use super::tags::Tag;
@@ -29,15 +30,15 @@ pub struct ImageIfd {
     /// BitsPerSample (all samples must agree; default 1).
     pub bits_per_sample: u16,
     /// SampleFormat: 1 unsigned, 2 signed, 3 float (default 1).
-    pub sample_format: u16,
+    pub sample_format: SampleFormat,
     /// Compression code (default 1, none).
-    pub compression: u16,
+    pub compression: Compression,
     /// PhotometricInterpretation, when present.
-    pub photometric: Option<u16>,
+    pub photometric: Option<Photometric>,
     /// PlanarConfiguration: 1 chunky, 2 planar (default 1).
-    pub planar_config: u16,
+    pub planar_config: PlanarConfig,
     /// Predictor: 1 none, 2 horizontal, 3 floating point (default 1).
-    pub predictor: u16,
+    pub predictor: Predictor,
     /// NewSubfileType bits (default 0).
     pub subfile_type: u64,
     /// Tiled (TileWidth present) rather than striped.
@@ -48,7 +49,7 @@ pub struct ImageIfd {
     pub block_height: u64,
     /// ExtraSamples codes for the trailing samples (0 unspecified,
     /// 1 associated alpha, 2 unassociated alpha).
-    pub extra_samples: Vec<u16>,
+    pub extra_samples: Vec<ExtraSamples>,
     /// LercParameters: `[version, additional compression]` (0 none, 1 deflate, 2 zstd).
     pub lerc_parameters: Option<Vec<u64>>,
     /// Number of blocks in the grid (for chopped strips, the virtual ones).
@@ -119,12 +120,12 @@ impl ImageIfd {
             .first()
             .copied()
             .and_then(|f| u16::try_from(f).ok())
-            .unwrap_or(1);
-        let planar_config = small(Tag::PlanarConfiguration, 1)?;
-        if !matches!(planar_config, 1 | 2) {
+            .map_or(SampleFormat::Uint, SampleFormat::from_code);
+        let planar_config = PlanarConfig::from_code(small(Tag::PlanarConfiguration, 1)?);
+        if let PlanarConfig::Unknown(v) = planar_config {
             return Err(TiffError::corrupt(
                 loc(Tag::PlanarConfiguration),
-                format!("value {planar_config}, expected 1 or 2"),
+                format!("value {v}, expected 1 or 2"),
             ));
         }
         let tiled = ifd.entry(Tag::TileWidth).is_some() || ifd.entry(Tag::TileOffsets).is_some();
@@ -146,12 +147,13 @@ impl ImageIfd {
             samples_per_pixel,
             bits_per_sample,
             sample_format,
-            compression: small(Tag::Compression, 1)?,
+            compression: Compression::from_code(small(Tag::Compression, 1)?),
             photometric: ifd
                 .u64(Tag::PhotometricInterpretation)
-                .and_then(|v| u16::try_from(v).ok()),
+                .and_then(|v| u16::try_from(v).ok())
+                .map(Photometric::from_code),
             planar_config,
-            predictor: small(Tag::Predictor, 1)?,
+            predictor: Predictor::from_code(small(Tag::Predictor, 1)?),
             subfile_type: ifd.u64(Tag::NewSubfileType).unwrap_or(0),
             tiled,
             block_width,
@@ -161,7 +163,7 @@ impl ImageIfd {
                 .and_then(|v| v.to_u64_vec())
                 .unwrap_or_default()
                 .into_iter()
-                .map(|v| u16::try_from(v).unwrap_or(0))
+                .map(|v| ExtraSamples::from_code(u16::try_from(v).unwrap_or(0)))
                 .collect(),
             lerc_parameters: ifd.value(Tag::LercParameters).and_then(|v| v.to_u64_vec()),
             block_count: 0,
@@ -171,7 +173,7 @@ impl ImageIfd {
             .blocks_across()
             .checked_mul(image.blocks_down())
             .and_then(|n| {
-                n.checked_mul(if planar_config == 2 {
+                n.checked_mul(if planar_config == PlanarConfig::Planar {
                     u64::from(samples_per_pixel)
                 } else {
                     1
@@ -196,7 +198,11 @@ impl ImageIfd {
     /// PlanarConfiguration 1, one strip, no compression, and the chopped
     /// strips would have fewer rows than the stored one.
     fn chop_single_strip(&mut self) {
-        if self.tiled || self.planar_config != 1 || self.block_count != 1 || self.compression != 1 {
+        if self.tiled
+            || self.planar_config != PlanarConfig::Chunky
+            || self.block_count != 1
+            || self.compression != Compression::None
+        {
             return;
         }
         let bits = u64::from(self.samples_per_pixel) * u64::from(self.bits_per_sample);
@@ -267,7 +273,7 @@ impl ImageIfd {
 
     /// The sample type, or an Unsupported error naming SampleFormat.
     pub fn data_type(&self) -> TiffResult<DataType> {
-        DataType::from_tiff(self.sample_format, self.bits_per_sample).ok_or_else(|| {
+        DataType::from_tiff(self.sample_format.code(), self.bits_per_sample).ok_or_else(|| {
             TiffError::unsupported(
                 Location::new().ifd(self.ifd).tag(Tag::SampleFormat),
                 format!(
@@ -281,51 +287,10 @@ impl ImageIfd {
     /// GDAL's lowercase compression name (`none`, `lzw`, `deflate`, `jpeg`,
     /// `webp`, `zstd`, `packbits`, `lzma`, `lerc`, `lerc_deflate`, `lerc_zstd`, ...).
     pub fn compression_name(&self) -> String {
-        compression_name(self.compression, self.lerc_parameters.as_deref())
+        match (self.compression, self.lerc_parameters.as_deref().and_then(|p| p.get(1))) {
+            (Compression::Lerc, Some(1)) => "lerc_deflate".into(),
+            (Compression::Lerc, Some(2)) => "lerc_zstd".into(),
+            (c, _) => c.to_string(),
+        }
     }
-}
-
-/// GDAL's lowercase name of a TIFF Compression code.
-pub fn compression_name(code: u16, lerc_parameters: Option<&[u64]>) -> String {
-    match code {
-        1 => "none",
-        2 => "ccittrle",
-        3 => "ccittfax3",
-        4 => "ccittfax4",
-        5 => "lzw",
-        6 => "ojpeg",
-        7 => "jpeg",
-        8 | 32946 => "deflate",
-        32773 => "packbits",
-        34712 => "jpeg2000",
-        34887 => match lerc_parameters.and_then(|p| p.get(1)) {
-            Some(1) => "lerc_deflate",
-            Some(2) => "lerc_zstd",
-            _ => "lerc",
-        },
-        34925 => "lzma",
-        50000 => "zstd",
-        50001 => "webp",
-        50002 => "jxl",
-        other => return format!("unknown({other})"),
-    }
-    .to_string()
-}
-
-/// Lowercase name of a PhotometricInterpretation code, as rasterio spells it.
-pub fn photometric_name(code: u16) -> String {
-    match code {
-        0 => "miniswhite",
-        1 => "minisblack",
-        2 => "rgb",
-        3 => "palette",
-        4 => "mask",
-        5 => "cmyk",
-        6 => "ycbcr",
-        8 => "cielab",
-        9 => "icclab",
-        10 => "itulab",
-        other => return format!("unknown({other})"),
-    }
-    .to_string()
 }

@@ -8,6 +8,7 @@
 
 mod buffers;
 mod decoder;
+mod enums;
 mod error;
 mod header;
 mod ifd;
@@ -18,10 +19,11 @@ mod value;
 
 pub use buffers::RangeBuffers;
 pub use decoder::{DecodeResult, HeaderDecoder, TiffFile};
+pub use enums::{Compression, ExtraSamples, Photometric, PlanarConfig, Predictor, SampleFormat};
 pub use error::{Location, TiffError, TiffResult};
 pub use header::{GhostArea, TiffHeader};
 pub use ifd::{Entry, EntryValue, Ifd, is_lazy_tag};
-pub use image::{ImageIfd, SUBFILE_MASK, SUBFILE_REDUCED, StripChop, compression_name, photometric_name};
+pub use image::{ImageIfd, SUBFILE_MASK, SUBFILE_REDUCED, StripChop};
 pub use limits::Limits;
 pub use tags::{FieldType, Tag, tag_name};
 pub use value::{ByteOrder, Value};

@@ -2,7 +2,7 @@
 //! as text for people (like `rio cogeo info`) or as one JSON object whose
 //! schema README.md documents.
 
-use async_cog::tiff::{EntryValue, Value, compression_name};
+use async_cog::tiff::{EntryValue, Value};
 use async_cog::{CogReader, Level, Nodata, Options, Profile, Result};
 use serde_json::{Value as Json, json};
 
@@ -380,7 +380,7 @@ fn text_report(cog: &CogReader, stats: &[TileBytes]) -> String {
             l.image.ifd,
             format!("{}x{}", l.width(), l.height()),
             format!("{}x{}", l.image.block_width, l.image.block_height),
-            compression_name(l.image.compression, l.image.lerc_parameters.as_deref()),
+            l.image.compression_name(),
             l.mask.as_ref().map_or("-".into(), |m| format!("IFD {}", m.ifd)),
             l.image.block_count,
             s.min,
