@@ -15,6 +15,7 @@ use crate::tiff::{ImageIfd, TiffFile};
 
 /// One resolution level: an image IFD and its optional mask IFD.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Level {
     /// z: 0 = full resolution, higher = coarser.
     pub z: usize,

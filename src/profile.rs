@@ -19,6 +19,7 @@ use crate::tiff::{ExtraSamples, Ifd, Photometric, PlanarConfig, Tag, TiffFile};
 
 /// Sample layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Interleave {
     /// All samples of a pixel together (PlanarConfiguration 1, several bands).
     Pixel,
@@ -39,6 +40,7 @@ impl Interleave {
 
 /// Per-band properties from GDAL_METADATA.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
 pub struct BandInfo {
     /// Band description.
     pub description: Option<String>,
@@ -50,6 +52,7 @@ pub struct BandInfo {
 
 /// The profile of a COG.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Profile {
     /// Width in pixels.
     pub width: u64,

@@ -16,6 +16,7 @@ use std::str::FromStr;
 
 /// How source pixels become output pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum Resampling {
     /// The source pixel whose area holds the output pixel's centre (GDAL's rule).
     #[default]

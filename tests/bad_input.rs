@@ -362,3 +362,28 @@ async fn the_deadline_bounds_a_request_with_its_retries() {
     assert!(e.to_string().contains("deadline"), "{e}");
     assert!(t.elapsed() < Duration::from_millis(2500), "took {:?}", t.elapsed());
 }
+
+/// Timeouts and retries that a caller-built store or in-memory bytes cannot
+/// apply are refused with a `Config` error instead of being silently
+/// ignored; the deadline (our own timer) applies everywhere and is taken.
+#[tokio::test]
+async fn transport_options_that_cannot_apply_are_refused() {
+    let b = Bytes::from(read("u8_packbits.tif"));
+    let timeout = Options::new().with_timeout(Duration::from_secs(1));
+    let e = CogReader::from_bytes(b.clone(), timeout.clone()).await.unwrap_err();
+    assert!(matches!(e, Error::Config { .. }), "{e}");
+    let store: std::sync::Arc<dyn object_store::ObjectStore> =
+        std::sync::Arc::new(object_store::memory::InMemory::new());
+    let path = object_store::path::Path::from("a.tif");
+    object_store::ObjectStoreExt::put(store.as_ref(), &path, b.clone().into())
+        .await
+        .unwrap();
+    let retries = Options::new().with_max_retries(0);
+    let e = CogReader::from_store(store.clone(), path.clone(), retries)
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Config { .. }), "{e}");
+    let deadline = Options::new().with_deadline(Duration::from_secs(5));
+    assert!(CogReader::from_store(store, path, deadline.clone()).await.is_ok());
+    assert!(CogReader::from_bytes(b, deadline).await.is_ok());
+}

@@ -13,6 +13,7 @@ use crate::tiff::Tag;
 
 /// A GeoKey's value.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum GeoKeyValue {
     /// SHORT values (inline or from the directory).
     Short(Vec<u16>),

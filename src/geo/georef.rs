@@ -18,6 +18,7 @@ use crate::tiff::{Ifd, Tag};
 
 /// How the model coordinates relate to a pixel (GTRasterTypeGeoKey).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum RasterType {
     /// A pixel is an area; model points name its top-left corner (default).
     PixelIsArea,

@@ -31,6 +31,7 @@ macro_rules! array_data {
     ($($variant:ident($t:ty) = $dt:ident,)*) => {
         /// An array of shape (bands, rows, cols) in one of the supported types.
         #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
         pub enum ArrayData {
             $(
                 #[doc = concat!("`", stringify!($t), "` samples.")]
@@ -155,6 +156,7 @@ impl ArrayData {
 
 /// Data and its validity: `mask[b, r, c] == true` means invalid (numpy.ma).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct MaskedArray {
     /// The samples, (bands, rows, cols).
     pub data: ArrayData,

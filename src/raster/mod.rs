@@ -34,6 +34,7 @@ pub(crate) use dispatch;
 
 /// The type of one sample, named as numpy names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum DataType {
     /// `uint8`
     UInt8,

@@ -34,6 +34,7 @@ type ArrayCell = Arc<std::sync::OnceLock<Arc<Vec<u64>>>>;
 
 /// What a reader has cost so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReadStats {
     /// GET requests (opening included).
     pub requests: u64,

@@ -37,6 +37,7 @@ pub use url::resolve;
 
 /// Requests made and bytes received by a source.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RequestStats {
     /// GET requests (or slices of in-memory bytes).
     pub requests: u64,

@@ -39,6 +39,7 @@ pub enum DecodeResult<T> {
 
 /// A parsed TIFF: header, ghost area and every IFD of the chain.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct TiffFile {
     /// The header.
     pub header: TiffHeader,

@@ -15,6 +15,7 @@ use super::value::ByteOrder;
 
 /// The parsed file header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TiffHeader {
     /// `II` or `MM`.
     pub byte_order: ByteOrder,
@@ -116,6 +117,7 @@ impl TiffHeader {
 
 /// GDAL's `GDAL_STRUCTURAL_METADATA` block, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct GhostArea {
     /// Where the block lies in the file (prefix line included).
     pub range: Range<u64>,

@@ -20,6 +20,7 @@ use super::value::Value;
 
 /// One IFD entry.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Entry {
     /// Tag code.
     pub tag: u16,
@@ -35,6 +36,7 @@ pub struct Entry {
 
 /// An entry's value: decoded, or still in the file.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum EntryValue {
     /// Decoded.
     Loaded(Value),
@@ -83,6 +85,7 @@ pub fn is_lazy_tag(tag: u16) -> bool {
 
 /// A parsed IFD.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Ifd {
     /// Position in the chain, 0 = first.
     pub index: usize,

@@ -18,6 +18,7 @@ pub const SUBFILE_MASK: u64 = 4;
 
 /// One IFD read as an image.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ImageIfd {
     /// Index of the IFD in the chain.
     pub ifd: usize,

@@ -105,6 +105,7 @@ pub fn tag_name(code: u16) -> &'static str {
 
 /// TIFF field types (TIFF 6.0 section 2, plus BigTIFF's 16-18).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum FieldType {
     /// 8-bit unsigned.
     Byte,

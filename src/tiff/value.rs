@@ -9,6 +9,7 @@ use super::tags::FieldType;
 
 /// Byte order of a TIFF file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ByteOrder {
     /// `II`: little-endian.
     LittleEndian,
@@ -45,6 +46,7 @@ impl ByteOrder {
 
 /// A decoded tag value: one vector per field type.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Value {
     /// BYTE.
     Byte(Vec<u8>),

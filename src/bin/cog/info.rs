@@ -88,6 +88,7 @@ fn value_json(v: &Value) -> Json {
         Value::Double(x) => list(x),
         Value::Rational(x) => Json::Array(x.iter().take(MAX_JSON_VALUES).map(|&(n, d)| json!([n, d])).collect()),
         Value::SRational(x) => Json::Array(x.iter().take(MAX_JSON_VALUES).map(|&(n, d)| json!([n, d])).collect()),
+        _ => Json::Null,
     }
 }
 
@@ -144,7 +145,7 @@ fn to_json(cog: &CogReader, stats: &[TileBytes]) -> Json {
                     let (value, truncated) = match &e.value {
                         EntryValue::Loaded(v) => (value_json(v), v.len() > MAX_JSON_VALUES && v.as_str().is_none()),
                         EntryValue::Deferred { offset, len } => (json!({"deferred": {"offset": offset, "length": len}}), false),
-                        EntryValue::UnknownType => (Json::Null, false),
+                        _ => (Json::Null, false),
                     };
                     json!({
                         "code": e.tag,
@@ -178,6 +179,7 @@ fn to_json(cog: &CogReader, stats: &[TileBytes]) -> Json {
                         async_cog::geo::GeoKeyValue::Short(v) => json!(v),
                         async_cog::geo::GeoKeyValue::Double(v) => json!(v),
                         async_cog::geo::GeoKeyValue::Ascii(s) => json!(s),
+                        _ => Json::Null,
                     };
                     json!({"id": k.id, "name": k.name(), "value": value})
                 })

@@ -10,7 +10,7 @@ use ndarray::Array3;
 
 use async_cog::{ArrayData, DataType};
 
-fn descr(dtype: DataType) -> &'static str {
+fn descr(dtype: DataType) -> String {
     match dtype {
         DataType::UInt8 => "|u1",
         DataType::Int8 => "|i1",
@@ -22,7 +22,10 @@ fn descr(dtype: DataType) -> &'static str {
         DataType::Int64 => "<i8",
         DataType::Float32 => "<f4",
         DataType::Float64 => "<f8",
+        // A type added later: raw bytes (numpy's void) until it gets its own arm.
+        other => return format!("|V{}", other.size()),
     }
+    .to_string()
 }
 
 fn header(descr: &str, shape: (usize, usize, usize)) -> Vec<u8> {
@@ -42,7 +45,7 @@ fn header(descr: &str, shape: (usize, usize, usize)) -> Vec<u8> {
 
 /// An array as `.npy` bytes (little-endian, C order).
 pub fn to_npy(data: &ArrayData) -> Vec<u8> {
-    let mut out = header(descr(data.dtype()), data.shape());
+    let mut out = header(&descr(data.dtype()), data.shape());
     out.extend(data.to_le_bytes());
     out
 }
@@ -115,8 +118,8 @@ pub fn from_npy(bytes: &[u8]) -> Option<ArrayData> {
 }
 
 #[allow(dead_code)]
-fn descr_tail(d: DataType) -> &'static str {
-    descr(d).trim_start_matches(['<', '|'])
+fn descr_tail(d: DataType) -> String {
+    descr(d).trim_start_matches(['<', '|']).to_string()
 }
 
 #[cfg(test)]
