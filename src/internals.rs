@@ -2,4 +2,4 @@
 //! sans-I/O header decoder and the chunk codecs. Not part of the stable API.
 
 pub use crate::codec::{ChunkSpec, Codec, decode_chunk};
-pub use crate::tiff::{DecodeResult, HeaderDecoder};
+pub use crate::tiff::decoder::{DecodeResult, HeaderDecoder};

@@ -12,10 +12,19 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Layers, from the edge inwards (see `DESIGN.md`): [`CogReader`] (the public
-//! face) over [`source`] (the one way bytes come in) over the pure cores
-//! [`tiff`] (header, IFDs, tags), [`geo`] (transforms, GeoKeys, CRSs) and
-//! [`raster`] (data types). The cores do no I/O.
+//! Start with [`CogReader`]: open a COG, look at its [`Profile`] and
+//! [`Level`]s, and read: [`CogReader::read`] (bounds into a shape),
+//! [`CogReader::read_with`] (a [`ReadRequest`]: window or bounds, bands,
+//! resampling, boundless), [`CogReader::read_block`] (one stored block,
+//! alias `get_tile`), [`CogReader::point`] and [`CogReader::preview`]. Every
+//! read returns a [`Raster`]: a [`MaskedArray`] (bands, rows, cols; mask
+//! `true` = invalid) with its transform, CRS and the level read. Configure
+//! with [`Options`] (caching, merging, [`Transport`], [`Limits`]); every
+//! failure is an [`Error`].
+//!
+//! The modules [`tiff`], [`geo`] and [`raster`] are the pure cores (header,
+//! IFDs and tags; transforms, windows and GeoKeys; data types and arrays):
+//! they do no I/O.
 
 #![warn(missing_docs)]
 

@@ -32,7 +32,7 @@ pub enum Resampling {
 impl Resampling {
     /// GDAL's oversampling threshold for choosing an overview (its
     /// `GDAL_OVERVIEW_OVERSAMPLING_THRESHOLD` default): 1.2 for nearest, 1.0
-    /// otherwise; GDAL adds 0.1 to the product (see [`crate::choose_level`]).
+    /// otherwise; GDAL adds 0.1 to the product (see the `plan` module).
     pub fn oversampling_threshold(self) -> f64 {
         match self {
             Resampling::Nearest => 1.2,

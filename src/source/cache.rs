@@ -110,7 +110,7 @@ pub(crate) struct CachedHeader {
 /// Parsed headers by URL, so that opening the same object again costs no
 /// request. Opt-in (`Options::with_header_cache`): the cached ETag/version
 /// is still sent with every later request, so an object replaced since is
-/// reported as [`Error::Changed`] when its blocks are read, never mixed.
+/// reported as [`crate::Error::Changed`] when its blocks are read, never mixed.
 pub struct HeaderCache {
     inner: moka::future::Cache<String, Arc<CachedHeader>>,
 }

@@ -3,7 +3,7 @@
 //! A thin layer over `object_store` (any backend) or over `Bytes` already in
 //! memory. It counts requests and bytes, and pins the object: the ETag and
 //! version of the first response are sent as `If-Match`/version on every
-//! later request, so an object replaced mid-read is an [`Error::Changed`],
+//! later request, so an object replaced mid-read is an [`crate::Error::Changed`],
 //! not silently mixed data. Ranged GETs only: no HEAD, ever; the object's
 //! size is learnt from the first response (`Content-Range`).
 //!

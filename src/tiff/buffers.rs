@@ -98,11 +98,13 @@ impl RangeBuffers {
     }
 
     /// Total bytes held.
+    #[cfg(test)]
     pub fn len(&self) -> u64 {
         self.spans.iter().map(|(_, b)| b.len() as u64).sum()
     }
 
     /// True when nothing is held.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.spans.is_empty()
     }
