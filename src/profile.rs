@@ -15,7 +15,7 @@ use crate::geo::{Affine, Bounds, Crs, Georeference, RasterType};
 use crate::levels::Level;
 pub use crate::raster::MaskSource;
 use crate::raster::{DataType, Nodata};
-use crate::tiff::{ExtraSamples, Ifd, Photometric, PlanarConfig, Tag, TiffFile};
+use crate::tiff::{Compression, ExtraSamples, Ifd, Photometric, PlanarConfig, Tag, TiffFile};
 
 /// Sample layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,12 +82,15 @@ pub struct Profile {
     pub blockysize: u64,
     /// Tiled rather than striped.
     pub tiled: bool,
-    /// GDAL's lowercase compression name.
-    pub compress: String,
+    /// The compression of the full-resolution image; its `Display` is GDAL's
+    /// lowercase name (see [`Profile::compress_name`] for LERC's variants).
+    pub compress: Compression,
+    /// For LERC, the codec its blobs are wrapped in (Deflate or ZSTD).
+    pub lerc_compress: Option<Compression>,
     /// Sample layout.
     pub interleave: Interleave,
-    /// Photometric interpretation, rasterio's lowercase name.
-    pub photometric: Option<String>,
+    /// Photometric interpretation (its `Display` is rasterio's lowercase name).
+    pub photometric: Option<Photometric>,
     /// Extent in CRS units.
     pub bounds: Bounds,
     /// Pixel size `(x, y)`.
@@ -107,6 +110,12 @@ pub struct Profile {
 }
 
 impl Profile {
+    /// GDAL's lowercase compression name, as rasterio's `profile["compress"]`
+    /// gives it: `deflate`, `jpeg`, `lerc_zstd`, ...
+    pub fn compress_name(&self) -> String {
+        self.compress.gdal_name(self.lerc_compress)
+    }
+
     /// The EPSG code of the CRS, if it has one.
     pub fn epsg(&self) -> Option<u32> {
         self.crs.as_ref().and_then(|c| c.epsg)
@@ -169,13 +178,14 @@ impl Profile {
             blockxsize: img.block_width,
             blockysize: img.block_height,
             tiled: img.tiled,
-            compress: img.compression_name(),
+            compress: img.compression,
+            lerc_compress: img.lerc_inner(),
             interleave: if img.planar_config == PlanarConfig::Planar || samples == 1 {
                 Interleave::Band
             } else {
                 Interleave::Pixel
             },
-            photometric: img.photometric.map(|p| p.to_string()),
+            photometric: img.photometric,
             bounds: transform.bounds(img.width, img.height),
             res: transform.resolution(),
             overviews: levels

@@ -64,7 +64,7 @@ async fn deferred_arrays_load_in_one_merged_request_and_skip_prefetched_bytes() 
         1,
         "opening is one GET although the arrays end at 25436"
     );
-    let wanted: Vec<(usize, u16)> = cog
+    let wanted: Vec<(usize, async_cog::tiff::Tag)> = cog
         .levels()
         .iter()
         .map(|l| (l.image.ifd, l.image.byte_counts_tag()))

@@ -20,7 +20,7 @@ async fn interleaved_mask_costs_one_get_per_tile() {
         "u8_mask_deflate.tif",
     ] {
         let cog = CogReader::open(&server.url(rel)).await.unwrap();
-        assert!(cog.ghost_area().unwrap().mask_interleaved_with_imagery(), "{rel}");
+        assert!(cog.ghost_area().unwrap().mask_interleaved_with_imagery, "{rel}");
         for (x, y, z) in [(0, 0, 0), (1, 1, 0), (0, 0, 1)] {
             server.clear();
             let t = cog.get_tile(x, y, z).await.unwrap().array;

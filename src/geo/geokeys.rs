@@ -9,7 +9,7 @@
 //! warning, rather than failing the open (GDAL is as lenient).
 
 use super::epsg_units;
-use crate::tiff::Tag;
+use crate::tiff::{Tag, tiff_enum};
 
 /// A GeoKey's value.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,8 +26,8 @@ pub enum GeoKeyValue {
 /// One GeoKey.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GeoKey {
-    /// The key id, e.g. 3072 for ProjectedCSTypeGeoKey.
-    pub id: u16,
+    /// The key id, e.g. `ProjectedCSTypeGeoKey` (3072).
+    pub id: GeoKeyId,
     /// Its value.
     pub value: GeoKeyValue,
 }
@@ -35,7 +35,7 @@ pub struct GeoKey {
 impl GeoKey {
     /// The key's name from the GeoTIFF spec, or `"Unknown"`.
     pub fn name(&self) -> &'static str {
-        geokey_name(self.id)
+        self.id.name().unwrap_or("Unknown")
     }
 }
 
@@ -46,38 +46,6 @@ pub struct GeoKeys {
     pub version: (u16, u16, u16),
     /// Keys in directory order.
     pub keys: Vec<GeoKey>,
-}
-
-/// GeoKey ids used here.
-pub mod key {
-    /// 1 projected, 2 geographic, 3 geocentric.
-    pub const GT_MODEL_TYPE: u16 = 1024;
-    /// 1 PixelIsArea, 2 PixelIsPoint.
-    pub const GT_RASTER_TYPE: u16 = 1025;
-    /// Free-text citation.
-    pub const GT_CITATION: u16 = 1026;
-    /// Geographic CRS code.
-    pub const GEOGRAPHIC_TYPE: u16 = 2048;
-    /// Geographic CRS citation.
-    pub const GEOG_CITATION: u16 = 2049;
-    /// Projected CRS code.
-    pub const PROJECTED_CS_TYPE: u16 = 3072;
-    /// Projected CRS citation.
-    pub const PCS_CITATION: u16 = 3073;
-    /// Geodetic datum code.
-    pub const GEOG_GEODETIC_DATUM: u16 = 2050;
-    /// Ellipsoid code.
-    pub const GEOG_ELLIPSOID: u16 = 2056;
-    /// Projection (coordinate conversion) code.
-    pub const PROJECTION: u16 = 3074;
-    /// Coordinate transformation method.
-    pub const PROJ_COORD_TRANS: u16 = 3075;
-    /// Linear unit of the projected CRS (EPSG unit code).
-    pub const PROJ_LINEAR_UNITS: u16 = 3076;
-    /// Size in metres of a user-defined (32767) linear unit.
-    pub const PROJ_LINEAR_UNIT_SIZE: u16 = 3077;
-    /// Vertical CRS code.
-    pub const VERTICAL_CS_TYPE: u16 = 4096;
 }
 
 /// Metres per EPSG length unit `code`.
@@ -93,63 +61,58 @@ fn unit_metres(code: u16) -> Option<f64> {
 /// Code meaning "user-defined" in GeoTIFF.
 pub const USER_DEFINED: u16 = 32767;
 
-const NAMES: &[(u16, &str)] = &[
-    (1024, "GTModelTypeGeoKey"),
-    (1025, "GTRasterTypeGeoKey"),
-    (1026, "GTCitationGeoKey"),
-    (2048, "GeographicTypeGeoKey"),
-    (2049, "GeogCitationGeoKey"),
-    (2050, "GeogGeodeticDatumGeoKey"),
-    (2051, "GeogPrimeMeridianGeoKey"),
-    (2052, "GeogLinearUnitsGeoKey"),
-    (2053, "GeogLinearUnitSizeGeoKey"),
-    (2054, "GeogAngularUnitsGeoKey"),
-    (2055, "GeogAngularUnitSizeGeoKey"),
-    (2056, "GeogEllipsoidGeoKey"),
-    (2057, "GeogSemiMajorAxisGeoKey"),
-    (2058, "GeogSemiMinorAxisGeoKey"),
-    (2059, "GeogInvFlatteningGeoKey"),
-    (2060, "GeogAzimuthUnitsGeoKey"),
-    (2061, "GeogPrimeMeridianLongGeoKey"),
-    (2062, "GeogTOWGS84GeoKey"),
-    (3072, "ProjectedCSTypeGeoKey"),
-    (3073, "PCSCitationGeoKey"),
-    (3074, "ProjectionGeoKey"),
-    (3075, "ProjCoordTransGeoKey"),
-    (3076, "ProjLinearUnitsGeoKey"),
-    (3077, "ProjLinearUnitSizeGeoKey"),
-    (3078, "ProjStdParallel1GeoKey"),
-    (3079, "ProjStdParallel2GeoKey"),
-    (3080, "ProjNatOriginLongGeoKey"),
-    (3081, "ProjNatOriginLatGeoKey"),
-    (3082, "ProjFalseEastingGeoKey"),
-    (3083, "ProjFalseNorthingGeoKey"),
-    (3084, "ProjFalseOriginLongGeoKey"),
-    (3085, "ProjFalseOriginLatGeoKey"),
-    (3086, "ProjFalseOriginEastingGeoKey"),
-    (3087, "ProjFalseOriginNorthingGeoKey"),
-    (3088, "ProjCenterLongGeoKey"),
-    (3089, "ProjCenterLatGeoKey"),
-    (3090, "ProjCenterEastingGeoKey"),
-    (3091, "ProjCenterNorthingGeoKey"),
-    (3092, "ProjScaleAtNatOriginGeoKey"),
-    (3093, "ProjScaleAtCenterGeoKey"),
-    (3094, "ProjAzimuthAngleGeoKey"),
-    (3095, "ProjStraightVertPoleLongGeoKey"),
-    (3096, "ProjRectifiedGridAngleGeoKey"),
-    (4096, "VerticalCSTypeGeoKey"),
-    (4097, "VerticalCitationGeoKey"),
-    (4098, "VerticalDatumGeoKey"),
-    (4099, "VerticalUnitsGeoKey"),
-];
-
-/// The spec's name of a GeoKey id, or `"Unknown"`.
-pub fn geokey_name(id: u16) -> &'static str {
-    NAMES
-        .binary_search_by_key(&id, |&(k, _)| k)
-        .ok()
-        .and_then(|i| NAMES.get(i))
-        .map_or("Unknown", |&(_, n)| n)
+tiff_enum! {
+    /// A GeoKey id, named as GeoTIFF 1.1 (OGC 19-008r4, section 7) names it.
+    #[allow(missing_docs)]
+    GeoKeyId {
+        GTModelTypeGeoKey = 1024,
+        GTRasterTypeGeoKey = 1025,
+        GTCitationGeoKey = 1026,
+        GeographicTypeGeoKey = 2048,
+        GeogCitationGeoKey = 2049,
+        GeogGeodeticDatumGeoKey = 2050,
+        GeogPrimeMeridianGeoKey = 2051,
+        GeogLinearUnitsGeoKey = 2052,
+        GeogLinearUnitSizeGeoKey = 2053,
+        GeogAngularUnitsGeoKey = 2054,
+        GeogAngularUnitSizeGeoKey = 2055,
+        GeogEllipsoidGeoKey = 2056,
+        GeogSemiMajorAxisGeoKey = 2057,
+        GeogSemiMinorAxisGeoKey = 2058,
+        GeogInvFlatteningGeoKey = 2059,
+        GeogAzimuthUnitsGeoKey = 2060,
+        GeogPrimeMeridianLongGeoKey = 2061,
+        GeogTOWGS84GeoKey = 2062,
+        ProjectedCSTypeGeoKey = 3072,
+        PCSCitationGeoKey = 3073,
+        ProjectionGeoKey = 3074,
+        ProjCoordTransGeoKey = 3075,
+        ProjLinearUnitsGeoKey = 3076,
+        ProjLinearUnitSizeGeoKey = 3077,
+        ProjStdParallel1GeoKey = 3078,
+        ProjStdParallel2GeoKey = 3079,
+        ProjNatOriginLongGeoKey = 3080,
+        ProjNatOriginLatGeoKey = 3081,
+        ProjFalseEastingGeoKey = 3082,
+        ProjFalseNorthingGeoKey = 3083,
+        ProjFalseOriginLongGeoKey = 3084,
+        ProjFalseOriginLatGeoKey = 3085,
+        ProjFalseOriginEastingGeoKey = 3086,
+        ProjFalseOriginNorthingGeoKey = 3087,
+        ProjCenterLongGeoKey = 3088,
+        ProjCenterLatGeoKey = 3089,
+        ProjCenterEastingGeoKey = 3090,
+        ProjCenterNorthingGeoKey = 3091,
+        ProjScaleAtNatOriginGeoKey = 3092,
+        ProjScaleAtCenterGeoKey = 3093,
+        ProjAzimuthAngleGeoKey = 3094,
+        ProjStraightVertPoleLongGeoKey = 3095,
+        ProjRectifiedGridAngleGeoKey = 3096,
+        VerticalCSTypeGeoKey = 4096,
+        VerticalCitationGeoKey = 4097,
+        VerticalDatumGeoKey = 4098,
+        VerticalUnitsGeoKey = 4099,
+    }
 }
 
 impl GeoKeys {
@@ -165,10 +128,10 @@ impl GeoKeys {
                 tracing::warn!("GeoKeyDirectory announces {n} keys but holds {i}");
                 break;
             };
-            let (id, location, count, value) = (k[0], k[1], usize::from(k[2]), k[3]);
+            let (id, location, count, value) = (GeoKeyId::from_code(k[0]), k[1], usize::from(k[2]), k[3]);
             let start = usize::from(value);
-            let v = match location {
-                0 => Some(GeoKeyValue::Short(vec![value])),
+            let v = match Tag::from_code(location) {
+                Tag::Unknown(0) => Some(GeoKeyValue::Short(vec![value])),
                 Tag::GeoKeyDirectory => dir.get(start..start + count).map(|s| GeoKeyValue::Short(s.to_vec())),
                 Tag::GeoDoubleParams => doubles
                     .get(start..start + count)
@@ -180,19 +143,19 @@ impl GeoKeys {
             };
             match v {
                 Some(value) => keys.push(GeoKey { id, value }),
-                None => tracing::warn!("GeoKey {id} ({}) points outside its parameter array", geokey_name(id)),
+                None => tracing::warn!("GeoKey {} ({id}) points outside its parameter array", id.code()),
             }
         }
         Some(GeoKeys { version, keys })
     }
 
     /// The key with `id`.
-    pub fn get(&self, id: u16) -> Option<&GeoKeyValue> {
+    pub fn get(&self, id: GeoKeyId) -> Option<&GeoKeyValue> {
         self.keys.iter().find(|k| k.id == id).map(|k| &k.value)
     }
 
     /// A SHORT key's single value.
-    pub fn short(&self, id: u16) -> Option<u16> {
+    pub fn short(&self, id: GeoKeyId) -> Option<u16> {
         match self.get(id)? {
             GeoKeyValue::Short(v) => v.first().copied(),
             _ => None,
@@ -200,7 +163,7 @@ impl GeoKeys {
     }
 
     /// A DOUBLE key's first value.
-    pub fn double(&self, id: u16) -> Option<f64> {
+    pub fn double(&self, id: GeoKeyId) -> Option<f64> {
         match self.get(id)? {
             GeoKeyValue::Double(v) => v.first().copied(),
             _ => None,
@@ -215,18 +178,18 @@ impl GeoKeys {
     /// present GDAL keeps the code, and so do we.
     fn unit_overrides_code(&self, code: u16) -> bool {
         let others = [
-            key::PROJECTION,
-            key::PROJ_COORD_TRANS,
-            key::GEOGRAPHIC_TYPE,
-            key::GEOG_GEODETIC_DATUM,
-            key::GEOG_ELLIPSOID,
+            GeoKeyId::ProjectionGeoKey,
+            GeoKeyId::ProjCoordTransGeoKey,
+            GeoKeyId::GeographicTypeGeoKey,
+            GeoKeyId::GeogGeodeticDatumGeoKey,
+            GeoKeyId::GeogEllipsoidGeoKey,
         ];
         if others.iter().any(|&k| self.get(k).is_some()) {
             return false;
         }
-        let in_keys = match self.short(key::PROJ_LINEAR_UNITS) {
+        let in_keys = match self.short(GeoKeyId::ProjLinearUnitsGeoKey) {
             None => return false,
-            Some(USER_DEFINED) => self.double(key::PROJ_LINEAR_UNIT_SIZE),
+            Some(USER_DEFINED) => self.double(GeoKeyId::ProjLinearUnitSizeGeoKey),
             Some(u) => unit_metres(u),
         };
         let own = epsg_units::NON_METRE_CRS
@@ -241,7 +204,7 @@ impl GeoKeys {
     }
 
     /// An ASCII key's text.
-    pub fn ascii(&self, id: u16) -> Option<&str> {
+    pub fn ascii(&self, id: GeoKeyId) -> Option<&str> {
         match self.get(id)? {
             GeoKeyValue::Ascii(s) => Some(s),
             _ => None,
@@ -270,25 +233,29 @@ impl Crs {
     /// or when no projected code is given) from GeographicTypeGeoKey.
     pub fn from_geokeys(keys: &GeoKeys) -> Option<Crs> {
         let code = |id| keys.short(id).filter(|&c| c != 0 && c != USER_DEFINED);
-        let model_type = keys.short(key::GT_MODEL_TYPE);
-        let projected = code(key::PROJECTED_CS_TYPE);
+        let model_type = keys.short(GeoKeyId::GTModelTypeGeoKey);
+        let projected = code(GeoKeyId::ProjectedCSTypeGeoKey);
         let epsg = match (model_type, projected) {
             (_, Some(p)) if keys.unit_overrides_code(p) => None,
             (_, Some(p)) => Some(p),
             (Some(1), None) => None,
-            _ => code(key::GEOGRAPHIC_TYPE),
+            _ => code(GeoKeyId::GeographicTypeGeoKey),
         };
         let has_any = model_type.is_some()
-            || keys.get(key::PROJECTED_CS_TYPE).is_some()
-            || keys.get(key::GEOGRAPHIC_TYPE).is_some()
-            || keys.get(key::VERTICAL_CS_TYPE).is_some();
+            || keys.get(GeoKeyId::ProjectedCSTypeGeoKey).is_some()
+            || keys.get(GeoKeyId::GeographicTypeGeoKey).is_some()
+            || keys.get(GeoKeyId::VerticalCSTypeGeoKey).is_some();
         if !has_any {
             return None;
         }
-        let citation = [key::PCS_CITATION, key::GT_CITATION, key::GEOG_CITATION]
-            .iter()
-            .find_map(|&id| keys.ascii(id))
-            .map(str::to_string);
+        let citation = [
+            GeoKeyId::PCSCitationGeoKey,
+            GeoKeyId::GTCitationGeoKey,
+            GeoKeyId::GeogCitationGeoKey,
+        ]
+        .iter()
+        .find_map(|&id| keys.ascii(id))
+        .map(str::to_string);
         Some(Crs {
             epsg: epsg.map(u32::from),
             model_type,
@@ -321,9 +288,12 @@ mod tests {
             3078, 34736, 1, 1,
         ];
         let keys = GeoKeys::parse(&dir, &[0.0, 33.5], "lcc 1|").unwrap();
-        assert_eq!(keys.short(key::GT_MODEL_TYPE), Some(1));
-        assert_eq!(keys.ascii(key::GT_CITATION), Some("lcc 1"));
-        assert_eq!(keys.get(3078), Some(&GeoKeyValue::Double(vec![33.5])));
+        assert_eq!(keys.short(GeoKeyId::GTModelTypeGeoKey), Some(1));
+        assert_eq!(keys.ascii(GeoKeyId::GTCitationGeoKey), Some("lcc 1"));
+        assert_eq!(
+            keys.get(GeoKeyId::ProjStdParallel1GeoKey),
+            Some(&GeoKeyValue::Double(vec![33.5]))
+        );
         let crs = Crs::from_geokeys(&keys).unwrap();
         assert_eq!(crs.epsg, None, "32767 is user-defined");
         assert_eq!(crs.to_string_short(), "user-defined (lcc 1)");

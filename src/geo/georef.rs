@@ -13,7 +13,7 @@
 //!   (`GTIFF_POINT_GEO_IGNORE=NO`): `c -= (a + b) / 2`, `f -= (d + e) / 2`.
 
 use super::affine::Affine;
-use super::geokeys::{Crs, GeoKeys, key};
+use super::geokeys::{Crs, GeoKeyId, GeoKeys};
 use crate::tiff::{Ifd, Tag};
 
 /// How the model coordinates relate to a pixel (GTRasterTypeGeoKey).
@@ -55,7 +55,7 @@ impl Georeference {
                 let ascii = ifd.str(Tag::GeoAsciiParams).unwrap_or_default();
                 GeoKeys::parse(&dir, &doubles, ascii)
             });
-        let raster_type = match keys.as_ref().and_then(|k| k.short(key::GT_RASTER_TYPE)) {
+        let raster_type = match keys.as_ref().and_then(|k| k.short(GeoKeyId::GTRasterTypeGeoKey)) {
             Some(2) => RasterType::PixelIsPoint,
             _ => RasterType::PixelIsArea,
         };

@@ -10,6 +10,6 @@ mod georef;
 mod window;
 
 pub use affine::{Affine, Bounds};
-pub use geokeys::{Crs, GeoKey, GeoKeyValue, GeoKeys, geokey_name};
+pub use geokeys::{Crs, GeoKey, GeoKeyId, GeoKeyValue, GeoKeys};
 pub use georef::{Georeference, RasterType};
 pub use window::{Window, from_bounds};

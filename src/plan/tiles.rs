@@ -204,7 +204,7 @@ impl TilePlan {
             }
             _ => None,
         };
-        let checked = ghost.filter(|g| !g.known_incompatible_edition() && img.strip_chop.is_none());
+        let checked = ghost.filter(|g| !g.known_incompatible_edition && img.strip_chop.is_none());
         Ok(TilePlan {
             valid_rows: img.height.saturating_sub(y * img.block_height).min(img.block_height) as usize,
             valid_cols: img.width.saturating_sub(x * img.block_width).min(img.block_width) as usize,

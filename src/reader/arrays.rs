@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use crate::error::{Error, Location, Result};
-use crate::tiff::{Limits, Value};
+use crate::tiff::{Limits, Tag, Value};
 
 use super::{ArrayCell, CogReader};
 
@@ -40,7 +40,7 @@ impl CogReader {
 
     /// An integer array tag of IFD `ifd` as u64s, loading it once if deferred
     /// (concurrent callers share one request).
-    pub async fn tag_array(&self, ifd: usize, tag: u16) -> Result<Arc<Vec<u64>>> {
+    pub async fn tag_array(&self, ifd: usize, tag: Tag) -> Result<Arc<Vec<u64>>> {
         self.load_tag_arrays(&[(ifd, tag)]).await?;
         self.cell(ifd, tag)
             .get()
@@ -54,8 +54,8 @@ impl CogReader {
     /// byte counts in a request or two. Arrays already loaded cost nothing;
     /// concurrent first loads share the fetcher's requests in flight. The
     /// decoded arrays count against `Limits::max_deferred_bytes`.
-    pub async fn load_tag_arrays(&self, wanted: &[(usize, u16)]) -> Result<()> {
-        let todo: Vec<(usize, u16)> = wanted
+    pub async fn load_tag_arrays(&self, wanted: &[(usize, Tag)]) -> Result<()> {
+        let todo: Vec<(usize, Tag)> = wanted
             .iter()
             .copied()
             .filter(|&(i, t)| self.cell(i, t).get().is_none())
@@ -79,7 +79,7 @@ impl CogReader {
 
     /// Decoded bytes of a deferred array (8 an entry); 0 when it was loaded
     /// at open.
-    fn deferred_len(&self, ifd: usize, tag: u16) -> u64 {
+    fn deferred_len(&self, ifd: usize, tag: Tag) -> u64 {
         match self.ifds().get(ifd).and_then(|i| i.entry(tag)) {
             Some(e) if e.deferred_range().is_some() => e.count.saturating_mul(8),
             _ => 0,
@@ -88,7 +88,7 @@ impl CogReader {
 
     /// The decoded size of the deferred arrays in `todo`, refused when it
     /// would take the reader past `max_deferred_bytes`.
-    fn deferred_cost(&self, todo: &[(usize, u16)]) -> Result<u64> {
+    fn deferred_cost(&self, todo: &[(usize, Tag)]) -> Result<u64> {
         let bytes = todo
             .iter()
             .fold(0u64, |n, &(ifd, tag)| n.saturating_add(self.deferred_len(ifd, tag)));
@@ -102,15 +102,15 @@ impl CogReader {
         Ok(bytes)
     }
 
-    fn cell(&self, ifd: usize, tag: u16) -> ArrayCell {
+    fn cell(&self, ifd: usize, tag: Tag) -> ArrayCell {
         let mut map = self.inner.arrays.lock().unwrap_or_else(|p| p.into_inner());
         map.entry((ifd, tag)).or_default().clone()
     }
 
     /// The values of the given tags, fetching the deferred ones' missing bytes.
-    async fn fetch_values(&self, wanted: &[(usize, u16)]) -> Result<Vec<((usize, u16), Value)>> {
+    async fn fetch_values(&self, wanted: &[(usize, Tag)]) -> Result<Vec<((usize, Tag), Value)>> {
         let url = self.url();
-        let entry = |ifd: usize, tag: u16| {
+        let entry = |ifd: usize, tag: Tag| {
             self.ifds()
                 .get(ifd)
                 .and_then(|i| i.entry(tag))
@@ -160,7 +160,7 @@ impl CogReader {
         Ok(out)
     }
 
-    fn to_array(&self, ifd: usize, tag: u16, value: Option<Value>) -> Result<Arc<Vec<u64>>> {
+    fn to_array(&self, ifd: usize, tag: Tag, value: Option<Value>) -> Result<Arc<Vec<u64>>> {
         value.as_ref().and_then(Value::to_u64_vec).map(Arc::new).ok_or_else(|| {
             Error::format(
                 Location::new().source(self.url()).ifd(ifd).tag(tag),

@@ -22,7 +22,7 @@ use crate::profile::Profile;
 use crate::source::BlockCache;
 use crate::source::Fetcher;
 use crate::source::{ByteSource, RequestStats};
-use crate::tiff::{GhostArea, Ifd, RangeBuffers, TiffFile};
+use crate::tiff::{GhostArea, Ifd, RangeBuffers, Tag, TiffFile};
 
 mod arrays;
 mod open;
@@ -61,7 +61,7 @@ struct Inner {
     open_stats: RequestStats,
     /// The bytes fetched while opening, kept so later loads skip them.
     header_bytes: RangeBuffers,
-    arrays: Mutex<HashMap<(usize, u16), ArrayCell>>,
+    arrays: Mutex<HashMap<(usize, Tag), ArrayCell>>,
     /// Bytes of deferred arrays decoded so far (against `max_deferred_bytes`).
     deferred_bytes: AtomicU64,
 }

@@ -26,6 +26,7 @@ use super::error::{Location, TiffError, TiffResult};
 use super::header::{GhostArea, TiffHeader};
 use super::ifd::{EntryValue, Ifd, is_lazy_tag};
 use super::limits::Limits;
+use super::tags::Tag;
 use super::value::Value;
 
 /// What one decoding step produced.
@@ -53,7 +54,7 @@ pub struct TiffFile {
 
 impl TiffFile {
     /// Decodes a deferred value of IFD `ifd`, tag `tag` from its bytes.
-    pub fn decode_deferred(&self, ifd: usize, tag: u16, bytes: &[u8]) -> TiffResult<Value> {
+    pub fn decode_deferred(&self, ifd: usize, tag: Tag, bytes: &[u8]) -> TiffResult<Value> {
         let entry = self
             .ifds
             .get(ifd)
@@ -484,7 +485,7 @@ mod tests {
                     (17, 8, vec![(-7i64) as u64]),
                     (18, 8, vec![6 << 33]),
                 ];
-                let mut entries = vec![(Tag::ImageDescription, 2, 6, b"hello\0".to_vec())];
+                let mut entries = vec![(Tag::ImageDescription.code(), 2, 6, b"hello\0".to_vec())];
                 for (i, (typ, size, vals)) in cases.iter().enumerate() {
                     let count = if *typ == 5 || *typ == 10 { 1 } else { vals.len() as u64 };
                     entries.push((40000 + i as u16, *typ, count, e(vals, *size)));
@@ -495,8 +496,8 @@ mod tests {
                 let (t, rounds) = decode(&file, 8192);
                 assert_eq!(rounds, 0, "everything was in the prefetch");
                 let ifd = &t.ifds[0];
-                let v = |tag: u16| ifd.value(tag).unwrap().clone();
-                assert_eq!(v(Tag::ImageDescription).as_str(), Some("hello"));
+                let v = |code: u16| ifd.value(Tag::from_code(code)).unwrap().clone();
+                assert_eq!(v(Tag::ImageDescription.code()).as_str(), Some("hello"));
                 for i in 0..cases.len() as u16 {
                     assert_eq!(
                         v(40000 + i).len() * 5,
@@ -520,7 +521,10 @@ mod tests {
                 assert_eq!(v(41012), Value::Long8(vec![5 << 33; 5]));
                 assert_eq!(v(40013), Value::SLong8(vec![-7]));
                 assert_eq!(v(40014), Value::Ifd8(vec![6 << 33]));
-                assert_eq!(ifd.entry(40003).unwrap().field_type, Some(FieldType::Rational));
+                assert_eq!(
+                    ifd.entry(Tag::from_code(40003)).unwrap().field_type,
+                    Some(FieldType::Rational)
+                );
                 // A 40-byte prefetch gets the rest in one round, then values in another at most.
                 let (t2, rounds) = decode(&file, 40);
                 assert!(rounds <= 2, "{rounds} rounds");
@@ -537,7 +541,10 @@ mod tests {
             &[(256, 3, 1, vec![1, 0]), (50000, 99, 3, vec![0; 4])],
         );
         let (t, _) = decode(&file, 4096);
-        assert_eq!(t.ifds[0].entry(50000).unwrap().value, EntryValue::UnknownType);
-        assert_eq!(t.ifds[0].u64(256), Some(1));
+        assert_eq!(
+            t.ifds[0].entry(Tag::from_code(50000)).unwrap().value,
+            EntryValue::UnknownType
+        );
+        assert_eq!(t.ifds[0].u64(Tag::ImageWidth), Some(1));
     }
 }

@@ -4,12 +4,15 @@
 //! their names (GDAL's and rasterio's spellings). A code not in a table is
 //! kept as `Unknown(code)`, never an error by itself. May use: nothing.
 
-use std::fmt;
-
+/// Declares a TIFF enumeration from one table of `Variant = code` lines
+/// (each with an optional `=> "label"`; the label defaults to the variant's
+/// name): the enum with `Unknown(u16)`, `from_code`, `code`, `name`, `ALL`
+/// and `Display` (the label, or `unknown(code)`). Equality, order and hash
+/// are the code's, so a hand-made `Unknown(code)` equals the named variant.
 macro_rules! tiff_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $code:literal => $label:literal,)* }) => {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $code:literal $(=> $label:literal)?,)* }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        #[derive(Debug, Clone, Copy)]
         #[non_exhaustive]
         pub enum $name {
             $($(#[$vdoc])* $variant,)*
@@ -18,7 +21,10 @@ macro_rules! tiff_enum {
         }
 
         impl $name {
-            /// The value for a TIFF code.
+            /// Every named value, in table order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
+
+            /// The value for a code (never `Unknown` for a code in the table).
             pub fn from_code(code: u16) -> Self {
                 match code {
                     $($code => Self::$variant,)*
@@ -26,7 +32,7 @@ macro_rules! tiff_enum {
                 }
             }
 
-            /// The TIFF code.
+            /// The code.
             pub fn code(self) -> u16 {
                 match self {
                     $(Self::$variant => $code,)*
@@ -34,17 +40,49 @@ macro_rules! tiff_enum {
                 }
             }
 
-            /// The lowercase name (`None` for an unknown code).
+            /// The name (`None` for an unknown code).
             pub fn name(self) -> Option<&'static str> {
-                match self {
-                    $(Self::$variant => Some($label),)*
+                match Self::from_code(self.code()) {
+                    $(Self::$variant => Some($crate::tiff::tiff_enum!(@label $variant $($label)?)),)*
                     Self::Unknown(_) => None,
                 }
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl PartialEq for $name {
+            fn eq(&self, other: &Self) -> bool {
+                self.code() == other.code()
+            }
+        }
+
+        impl Eq for $name {}
+
+        impl std::hash::Hash for $name {
+            fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+                self.code().hash(state);
+            }
+        }
+
+        impl PartialOrd for $name {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+
+        impl Ord for $name {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                self.code().cmp(&other.code())
+            }
+        }
+
+        impl From<u16> for $name {
+            fn from(code: u16) -> Self {
+                Self::from_code(code)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 match self.name() {
                     Some(n) => f.write_str(n),
                     None => write!(f, "unknown({})", self.code()),
@@ -52,7 +90,11 @@ macro_rules! tiff_enum {
             }
         }
     };
+    (@label $variant:ident $label:literal) => { $label };
+    (@label $variant:ident) => { stringify!($variant) };
 }
+
+pub(crate) use tiff_enum;
 
 tiff_enum! {
     /// Compression (tag 259); names are GDAL's `COMPRESSION` values, lowercase.
@@ -170,6 +212,17 @@ tiff_enum! {
     }
 }
 
+impl Compression {
+    /// GDAL's lowercase name for this compression, with the codec LERC
+    /// wraps its blobs in (`LercParameters`), e.g. `lerc_deflate`.
+    pub fn gdal_name(self, lerc_inner: Option<Compression>) -> String {
+        match (self, lerc_inner) {
+            (Compression::Lerc, Some(inner)) => format!("lerc_{inner}"),
+            (c, _) => c.to_string(),
+        }
+    }
+}
+
 impl ExtraSamples {
     /// Either kind of alpha.
     pub fn is_alpha(self) -> bool {
@@ -192,5 +245,8 @@ mod tests {
         assert_eq!(Predictor::from_code(3), Predictor::FloatingPoint);
         assert!(ExtraSamples::from_code(2).is_alpha());
         assert_eq!(PlanarConfig::from_code(2), PlanarConfig::Planar);
+        assert_eq!(Compression::Unknown(8), Compression::Deflate, "values compare by code");
+        assert_eq!(Compression::Unknown(8).name(), Some("deflate"));
+        assert!(Compression::ALL.iter().all(|&c| Compression::from_code(c.code()) == c));
     }
 }

@@ -9,7 +9,7 @@
 use std::fmt;
 use std::ops::Range;
 
-use super::tags::tag_name;
+use super::tags::Tag;
 
 /// Where in a file something went wrong. Every part is optional; `Display`
 /// prints the parts that are known, e.g. `s3://b/k.tif, IFD 2, tag
@@ -20,8 +20,8 @@ pub struct Location {
     pub source: Option<String>,
     /// Index of the IFD in the file's chain (0 = first).
     pub ifd: Option<usize>,
-    /// TIFF tag code.
-    pub tag: Option<u16>,
+    /// The TIFF tag.
+    pub tag: Option<Tag>,
     /// Byte range in the file.
     pub range: Option<Range<u64>>,
 }
@@ -42,7 +42,7 @@ impl Location {
         self
     }
     /// The same location at the given tag.
-    pub fn tag(mut self, tag: u16) -> Self {
+    pub fn tag(mut self, tag: Tag) -> Self {
         self.tag = Some(tag);
         self
     }
@@ -63,7 +63,7 @@ impl fmt::Display for Location {
             parts.push(format!("IFD {i}"));
         }
         if let Some(t) = self.tag {
-            parts.push(format!("tag {} ({t})", tag_name(t)));
+            parts.push(format!("tag {} ({})", t.name().unwrap_or("Unknown"), t.code()));
         }
         if let Some(r) = &self.range {
             parts.push(format!("bytes {}..{}", r.start, r.end));

@@ -115,7 +115,72 @@ impl TiffHeader {
     }
 }
 
-/// GDAL's `GDAL_STRUCTURAL_METADATA` block, parsed.
+/// Declares a ghost-area value: the values GDAL writes, each as a variant
+/// with its spelling, and `Other(text)` for anything else.
+macro_rules! ghost_value {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal,)* }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub enum $name {
+            $($(#[$vdoc])* $variant,)*
+            /// A value this crate does not know, as written.
+            Other(String),
+        }
+
+        impl $name {
+            /// The value for `text` as the ghost area spells it.
+            pub fn parse(text: &str) -> Self {
+                match text {
+                    $($text => Self::$variant,)*
+                    other => Self::Other(other.to_string()),
+                }
+            }
+
+            /// The value as the ghost area spells it.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $text,)*
+                    Self::Other(s) => s,
+                }
+            }
+        }
+    };
+}
+
+ghost_value! {
+    /// `LAYOUT`.
+    Layout {
+        /// Every IFD before any tile data (a COG).
+        IfdsBeforeData = "IFDS_BEFORE_DATA",
+    }
+}
+
+ghost_value! {
+    /// `BLOCK_ORDER`.
+    BlockOrder {
+        /// Tiles in row-major order, overviews from the smallest.
+        RowMajor = "ROW_MAJOR",
+    }
+}
+
+ghost_value! {
+    /// `BLOCK_LEADER`.
+    BlockLeader {
+        /// Each tile is preceded by its size as a 4-byte integer.
+        SizeAsUint4 = "SIZE_AS_UINT4",
+    }
+}
+
+ghost_value! {
+    /// `BLOCK_TRAILER`.
+    BlockTrailer {
+        /// Each tile is followed by a copy of its last 4 bytes.
+        Last4BytesRepeated = "LAST_4_BYTES_REPEATED",
+    }
+}
+
+/// GDAL's `GDAL_STRUCTURAL_METADATA` block, parsed into typed values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct GhostArea {
@@ -123,6 +188,19 @@ pub struct GhostArea {
     pub range: Range<u64>,
     /// Every `KEY=VALUE` line, in file order.
     pub entries: Vec<(String, String)>,
+    /// `LAYOUT`.
+    pub layout: Option<Layout>,
+    /// `BLOCK_ORDER`.
+    pub block_order: Option<BlockOrder>,
+    /// `BLOCK_LEADER`.
+    pub block_leader: Option<BlockLeader>,
+    /// `BLOCK_TRAILER`.
+    pub block_trailer: Option<BlockTrailer>,
+    /// `KNOWN_INCOMPATIBLE_EDITION=YES`: the file was edited after creation
+    /// and no longer follows its declared layout.
+    pub known_incompatible_edition: bool,
+    /// `MASK_INTERLEAVED_WITH_IMAGERY=YES`: each mask tile follows its image tile.
+    pub mask_interleaved_with_imagery: bool,
 }
 
 impl GhostArea {
@@ -142,62 +220,43 @@ impl GhostArea {
     /// Parses the body (the bytes after the first line) at `range`.
     pub fn parse(body: &[u8], range: Range<u64>) -> GhostArea {
         let text = String::from_utf8_lossy(body);
-        let entries = text
+        let entries: Vec<(String, String)> = text
             .lines()
             .filter_map(|l| l.trim().split_once('='))
             .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
             .collect();
-        GhostArea { range, entries }
+        let get = |key: &str| entries.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        let yes = |key: &str| get(key).is_some_and(|v| v.eq_ignore_ascii_case("YES"));
+        GhostArea {
+            layout: get("LAYOUT").map(Layout::parse),
+            block_order: get("BLOCK_ORDER").map(BlockOrder::parse),
+            block_leader: get("BLOCK_LEADER").map(BlockLeader::parse),
+            block_trailer: get("BLOCK_TRAILER").map(BlockTrailer::parse),
+            known_incompatible_edition: yes("KNOWN_INCOMPATIBLE_EDITION"),
+            mask_interleaved_with_imagery: yes("MASK_INTERLEAVED_WITH_IMAGERY"),
+            range,
+            entries,
+        }
     }
 
-    /// The value of `key`, if present.
+    /// The raw value of `key`, if present.
     pub fn get(&self, key: &str) -> Option<&str> {
         self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
-    fn yes(&self, key: &str) -> bool {
-        self.get(key).is_some_and(|v| v.eq_ignore_ascii_case("YES"))
-    }
-
-    /// `LAYOUT` (e.g. `IFDS_BEFORE_DATA`).
-    pub fn layout(&self) -> Option<&str> {
-        self.get("LAYOUT")
-    }
-    /// `BLOCK_ORDER` (e.g. `ROW_MAJOR`).
-    pub fn block_order(&self) -> Option<&str> {
-        self.get("BLOCK_ORDER")
-    }
-    /// `BLOCK_LEADER` (e.g. `SIZE_AS_UINT4`).
-    pub fn block_leader(&self) -> Option<&str> {
-        self.get("BLOCK_LEADER")
-    }
-    /// `BLOCK_TRAILER` (e.g. `LAST_4_BYTES_REPEATED`).
-    pub fn block_trailer(&self) -> Option<&str> {
-        self.get("BLOCK_TRAILER")
-    }
-    /// `KNOWN_INCOMPATIBLE_EDITION=YES`: the file was edited after creation
-    /// and no longer follows its declared layout.
-    pub fn known_incompatible_edition(&self) -> bool {
-        self.yes("KNOWN_INCOMPATIBLE_EDITION")
-    }
-    /// `MASK_INTERLEAVED_WITH_IMAGERY=YES`: each mask tile follows its image tile.
-    pub fn mask_interleaved_with_imagery(&self) -> bool {
-        self.yes("MASK_INTERLEAVED_WITH_IMAGERY")
-    }
     /// Bytes before each tile holding its size (4 for `SIZE_AS_UINT4`).
     pub fn block_leader_size(&self) -> u64 {
-        if self.block_leader() == Some("SIZE_AS_UINT4") {
-            4
-        } else {
-            0
+        match self.block_leader {
+            Some(BlockLeader::SizeAsUint4) => 4,
+            _ => 0,
         }
     }
+
     /// Bytes after each tile repeating its end (4 for `LAST_4_BYTES_REPEATED`).
     pub fn block_trailer_size(&self) -> u64 {
-        if self.block_trailer() == Some("LAST_4_BYTES_REPEATED") {
-            4
-        } else {
-            0
+        match self.block_trailer {
+            Some(BlockTrailer::Last4BytesRepeated) => 4,
+            _ => 0,
         }
     }
 }
@@ -236,10 +295,14 @@ mod tests {
               MASK_INTERLEAVED_WITH_IMAGERY=YES\n ",
             8..191,
         );
-        assert_eq!(g.layout(), Some("IFDS_BEFORE_DATA"));
-        assert_eq!(g.block_order(), Some("ROW_MAJOR"));
+        assert_eq!(g.layout, Some(Layout::IfdsBeforeData));
+        assert_eq!(g.block_order, Some(BlockOrder::RowMajor));
         assert_eq!((g.block_leader_size(), g.block_trailer_size()), (4, 4));
-        assert!(g.mask_interleaved_with_imagery());
-        assert!(!g.known_incompatible_edition());
+        assert!(g.mask_interleaved_with_imagery);
+        assert!(!g.known_incompatible_edition);
+        let other = GhostArea::parse(b"BLOCK_LEADER=SIZE_AS_UINT8\nKNOWN_INCOMPATIBLE_EDITION=YES\n", 8..60);
+        assert_eq!(other.block_leader, Some(BlockLeader::Other("SIZE_AS_UINT8".into())));
+        assert_eq!((other.block_leader_size(), other.layout), (0, None));
+        assert!(other.known_incompatible_edition);
     }
 }

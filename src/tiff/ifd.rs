@@ -15,15 +15,15 @@ use std::ops::Range;
 use super::error::{Location, TiffError, TiffResult};
 use super::header::TiffHeader;
 use super::limits::Limits;
-use super::tags::{FieldType, Tag, tag_name};
+use super::tags::{FieldType, Tag};
 use super::value::Value;
 
 /// One IFD entry.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Entry {
-    /// Tag code.
-    pub tag: u16,
+    /// The tag.
+    pub tag: Tag,
     /// The raw type code (kept even when unknown).
     pub type_code: u16,
     /// The field type, when the code is one TIFF defines.
@@ -54,7 +54,7 @@ pub enum EntryValue {
 impl Entry {
     /// The tag's name from the tag table.
     pub fn name(&self) -> &'static str {
-        tag_name(self.tag)
+        self.tag.name().unwrap_or("Unknown")
     }
 
     /// The decoded value, if loaded.
@@ -76,7 +76,7 @@ impl Entry {
 
 /// Tags whose values may stay in the file after open (they can be large and
 /// reads need few of their elements).
-pub fn is_lazy_tag(tag: u16) -> bool {
+pub fn is_lazy_tag(tag: Tag) -> bool {
     matches!(
         tag,
         Tag::TileOffsets | Tag::TileByteCounts | Tag::StripOffsets | Tag::StripByteCounts
@@ -149,7 +149,7 @@ impl Ifd {
         for i in 0..n {
             let p = i * es;
             let raw = body.get(p..p + es).ok_or_else(truncated)?;
-            let tag = order.u16(raw, 0).ok_or_else(truncated)?;
+            let tag = Tag::from_code(order.u16(raw, 0).ok_or_else(truncated)?);
             let type_code = order.u16(raw, 2).ok_or_else(truncated)?;
             let count = header.read_offset(raw, 4).ok_or_else(truncated)?;
             let field = raw.get(4 + os..4 + 2 * os).ok_or_else(truncated)?;
@@ -214,27 +214,27 @@ impl Ifd {
     }
 
     /// The entry for `tag` (the first one, should a file repeat a tag).
-    pub fn entry(&self, tag: u16) -> Option<&Entry> {
+    pub fn entry(&self, tag: Tag) -> Option<&Entry> {
         self.entries.iter().find(|e| e.tag == tag)
     }
 
     /// The loaded value of `tag`.
-    pub fn value(&self, tag: u16) -> Option<&Value> {
+    pub fn value(&self, tag: Tag) -> Option<&Value> {
         self.entry(tag)?.loaded()
     }
 
     /// The first element of an integer tag.
-    pub fn u64(&self, tag: u16) -> Option<u64> {
+    pub fn u64(&self, tag: Tag) -> Option<u64> {
         self.value(tag)?.first_u64()
     }
 
     /// An ASCII tag's string.
-    pub fn str(&self, tag: u16) -> Option<&str> {
+    pub fn str(&self, tag: Tag) -> Option<&str> {
         self.value(tag)?.as_str()
     }
 
     /// A numeric tag as f64s.
-    pub fn f64s(&self, tag: u16) -> Option<Vec<f64>> {
+    pub fn f64s(&self, tag: Tag) -> Option<Vec<f64>> {
         self.value(tag)?.to_f64_vec()
     }
 

@@ -78,13 +78,13 @@ const STRIP_CHOP_BYTES: u64 = 8192;
 impl ImageIfd {
     /// Reads the image tags of `ifd`.
     pub fn from_ifd(ifd: &Ifd) -> TiffResult<ImageIfd> {
-        let loc = |tag: u16| Location::new().ifd(ifd.index).tag(tag);
-        let required = |tag: u16| {
+        let loc = |tag: Tag| Location::new().ifd(ifd.index).tag(tag);
+        let required = |tag: Tag| {
             ifd.u64(tag)
                 .filter(|&v| v > 0)
                 .ok_or_else(|| TiffError::corrupt(loc(tag), "missing or zero"))
         };
-        let small = |tag: u16, default: u16| -> TiffResult<u16> {
+        let small = |tag: Tag, default: u16| -> TiffResult<u16> {
             match ifd.u64(tag) {
                 None => Ok(default),
                 Some(v) => {
@@ -233,7 +233,7 @@ impl ImageIfd {
     }
 
     /// The tag holding block offsets (TileOffsets or StripOffsets).
-    pub fn offsets_tag(&self) -> u16 {
+    pub fn offsets_tag(&self) -> Tag {
         if self.tiled {
             Tag::TileOffsets
         } else {
@@ -242,7 +242,7 @@ impl ImageIfd {
     }
 
     /// The tag holding block byte counts (TileByteCounts or StripByteCounts).
-    pub fn byte_counts_tag(&self) -> u16 {
+    pub fn byte_counts_tag(&self) -> Tag {
         if self.tiled {
             Tag::TileByteCounts
         } else {
@@ -288,10 +288,19 @@ impl ImageIfd {
     /// GDAL's lowercase compression name (`none`, `lzw`, `deflate`, `jpeg`,
     /// `webp`, `zstd`, `packbits`, `lzma`, `lerc`, `lerc_deflate`, `lerc_zstd`, ...).
     pub fn compression_name(&self) -> String {
-        match (self.compression, self.lerc_parameters.as_deref().and_then(|p| p.get(1))) {
-            (Compression::Lerc, Some(1)) => "lerc_deflate".into(),
-            (Compression::Lerc, Some(2)) => "lerc_zstd".into(),
-            (c, _) => c.to_string(),
+        self.compression.gdal_name(self.lerc_inner())
+    }
+
+    /// The codec a LERC image wraps its blobs in (`LercParameters[1]`: 1
+    /// Deflate, 2 ZSTD); `None` for other compressions or plain LERC.
+    pub fn lerc_inner(&self) -> Option<Compression> {
+        if self.compression != Compression::Lerc {
+            return None;
+        }
+        match self.lerc_parameters.as_deref().and_then(|p| p.get(1)) {
+            Some(1) => Some(Compression::Deflate),
+            Some(2) => Some(Compression::Zstd),
+            _ => None,
         }
     }
 }

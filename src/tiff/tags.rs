@@ -1,106 +1,90 @@
 //! TIFF tag codes and field types, declared once.
 //!
 //! The parser, the error messages and `cog info` all take tag names from the
-//! single [`TAGS`] table here, so no name is ever spelled twice. Codes come
-//! from TIFF 6.0 (section 8 and appendix A), TIFF Technical Note 1 (SubIFDs),
-//! the GeoTIFF 1.1 standard (OGC 19-008r4) and GDAL's private tags.
+//! single [`Tag`] table here (declared with the same macro as the other TIFF
+//! enumerations), so no name or code is ever spelled twice. Codes come from
+//! TIFF 6.0 (section 8 and appendix A), TIFF Technical Note 1 (SubIFDs), the
+//! GeoTIFF 1.1 standard (OGC 19-008r4) and GDAL's private tags.
 
 use std::fmt;
 
-macro_rules! tags {
-    ($($name:ident = $code:literal,)*) => {
-        /// Known tag codes, as associated constants of [`Tag`].
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct Tag(pub u16);
+use super::enums::tiff_enum;
 
-        #[allow(non_upper_case_globals, missing_docs)]
-        impl Tag {
-            $(pub const $name: u16 = $code;)*
-        }
-
-        /// `(code, name)` for every tag this crate knows, in code order.
-        pub const TAGS: &[(u16, &str)] = &[$(($code, stringify!($name)),)*];
-    };
-}
-
-tags! {
-    NewSubfileType = 254,
-    SubfileType = 255,
-    ImageWidth = 256,
-    ImageLength = 257,
-    BitsPerSample = 258,
-    Compression = 259,
-    PhotometricInterpretation = 262,
-    Threshholding = 263,
-    FillOrder = 266,
-    DocumentName = 269,
-    ImageDescription = 270,
-    Make = 271,
-    Model = 272,
-    StripOffsets = 273,
-    Orientation = 274,
-    SamplesPerPixel = 277,
-    RowsPerStrip = 278,
-    StripByteCounts = 279,
-    MinSampleValue = 280,
-    MaxSampleValue = 281,
-    XResolution = 282,
-    YResolution = 283,
-    PlanarConfiguration = 284,
-    PageName = 285,
-    XPosition = 286,
-    YPosition = 287,
-    ResolutionUnit = 296,
-    PageNumber = 297,
-    TransferFunction = 301,
-    Software = 305,
-    DateTime = 306,
-    Artist = 315,
-    HostComputer = 316,
-    Predictor = 317,
-    WhitePoint = 318,
-    PrimaryChromaticities = 319,
-    ColorMap = 320,
-    HalftoneHints = 321,
-    TileWidth = 322,
-    TileLength = 323,
-    TileOffsets = 324,
-    TileByteCounts = 325,
-    SubIFDs = 330,
-    InkSet = 332,
-    ExtraSamples = 338,
-    SampleFormat = 339,
-    SMinSampleValue = 340,
-    SMaxSampleValue = 341,
-    JPEGTables = 347,
-    YCbCrCoefficients = 529,
-    YCbCrSubSampling = 530,
-    YCbCrPositioning = 531,
-    ReferenceBlackWhite = 532,
-    XMP = 700,
-    Copyright = 33432,
-    ModelPixelScale = 33550,
-    IPTC = 33723,
-    ModelTiepoint = 33922,
-    ModelTransformation = 34264,
-    Photoshop = 34377,
-    ExifIFD = 34665,
-    ICCProfile = 34675,
-    GeoKeyDirectory = 34735,
-    GeoDoubleParams = 34736,
-    GeoAsciiParams = 34737,
-    GdalMetadata = 42112,
-    GdalNodata = 42113,
-    LercParameters = 50674,
-    RPCCoefficient = 50844,
-}
-
-/// The name of a tag code, or `"Unknown"`.
-pub fn tag_name(code: u16) -> &'static str {
-    TAGS.binary_search_by_key(&code, |&(c, _)| c)
-        .ok()
-        .and_then(|i| TAGS.get(i))
-        .map_or("Unknown", |&(_, n)| n)
+tiff_enum! {
+    /// A TIFF tag. Codes this crate has a name for are variants; any other
+    /// code is kept as `Unknown(code)`, so every entry of a file has a `Tag`.
+    #[allow(missing_docs)]
+    Tag {
+        NewSubfileType = 254,
+        SubfileType = 255,
+        ImageWidth = 256,
+        ImageLength = 257,
+        BitsPerSample = 258,
+        Compression = 259,
+        PhotometricInterpretation = 262,
+        Threshholding = 263,
+        FillOrder = 266,
+        DocumentName = 269,
+        ImageDescription = 270,
+        Make = 271,
+        Model = 272,
+        StripOffsets = 273,
+        Orientation = 274,
+        SamplesPerPixel = 277,
+        RowsPerStrip = 278,
+        StripByteCounts = 279,
+        MinSampleValue = 280,
+        MaxSampleValue = 281,
+        XResolution = 282,
+        YResolution = 283,
+        PlanarConfiguration = 284,
+        PageName = 285,
+        XPosition = 286,
+        YPosition = 287,
+        ResolutionUnit = 296,
+        PageNumber = 297,
+        TransferFunction = 301,
+        Software = 305,
+        DateTime = 306,
+        Artist = 315,
+        HostComputer = 316,
+        Predictor = 317,
+        WhitePoint = 318,
+        PrimaryChromaticities = 319,
+        ColorMap = 320,
+        HalftoneHints = 321,
+        TileWidth = 322,
+        TileLength = 323,
+        TileOffsets = 324,
+        TileByteCounts = 325,
+        SubIFDs = 330,
+        InkSet = 332,
+        ExtraSamples = 338,
+        SampleFormat = 339,
+        SMinSampleValue = 340,
+        SMaxSampleValue = 341,
+        JPEGTables = 347,
+        YCbCrCoefficients = 529,
+        YCbCrSubSampling = 530,
+        YCbCrPositioning = 531,
+        ReferenceBlackWhite = 532,
+        XMP = 700,
+        Copyright = 33432,
+        ModelPixelScale = 33550,
+        IPTC = 33723,
+        ModelTiepoint = 33922,
+        ModelTransformation = 34264,
+        Photoshop = 34377,
+        ExifIFD = 34665,
+        ICCProfile = 34675,
+        GeoKeyDirectory = 34735,
+        GeoDoubleParams = 34736,
+        GeoAsciiParams = 34737,
+        GdalMetadata = 42112,
+        GdalNodata = 42113,
+        LercParameters = 50674,
+        RPCCoefficient = 50844,
+    }
 }
 
 /// TIFF field types (TIFF 6.0 section 2, plus BigTIFF's 16-18).
@@ -209,10 +193,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn table_is_sorted_so_lookup_works() {
-        assert!(TAGS.windows(2).all(|w| w[0].0 < w[1].0), "TAGS must be in code order");
-        assert_eq!(tag_name(Tag::TileOffsets), "TileOffsets");
-        assert_eq!(tag_name(Tag::GdalNodata), "GdalNodata");
-        assert_eq!(tag_name(1), "Unknown");
+    fn codes_and_names_round_trip_and_unknown_codes_are_kept() {
+        assert!(
+            Tag::ALL.windows(2).all(|w| w[0].code() < w[1].code()),
+            "the table must be in code order"
+        );
+        for &t in Tag::ALL {
+            assert_eq!(Tag::from_code(t.code()), t);
+        }
+        assert_eq!(Tag::from_code(324), Tag::TileOffsets);
+        assert_eq!(Tag::TileOffsets.to_string(), "TileOffsets");
+        assert_eq!(Tag::GdalNodata.name(), Some("GdalNodata"));
+        assert!(matches!(Tag::from_code(1), Tag::Unknown(1)));
+        assert_eq!(Tag::from_code(1).to_string(), "unknown(1)");
+        assert_eq!(Tag::Unknown(324), Tag::TileOffsets, "tags compare by code");
     }
 }

@@ -19,7 +19,7 @@ struct TileBytes {
 
 pub async fn run(src: &str, options: Options, as_json: bool) -> Result<()> {
     let cog = CogReader::open_with(src, options).await?;
-    let wanted: Vec<(usize, u16)> = cog
+    let wanted: Vec<(usize, async_cog::tiff::Tag)> = cog
         .levels()
         .iter()
         .map(|l| (l.image.ifd, l.image.byte_counts_tag()))
@@ -148,7 +148,7 @@ fn to_json(cog: &CogReader, stats: &[TileBytes]) -> Json {
                         _ => (Json::Null, false),
                     };
                     json!({
-                        "code": e.tag,
+                        "code": e.tag.code(),
                         "name": e.name(),
                         "type": e.field_type.map_or_else(|| format!("UNKNOWN({})", e.type_code), |t| t.name().to_string()),
                         "count": e.count,
@@ -181,7 +181,7 @@ fn to_json(cog: &CogReader, stats: &[TileBytes]) -> Json {
                         async_cog::geo::GeoKeyValue::Ascii(s) => json!(s),
                         _ => Json::Null,
                     };
-                    json!({"id": k.id, "name": k.name(), "value": value})
+                    json!({"id": k.id.code(), "name": k.name(), "value": value})
                 })
                 .collect()
         })
@@ -204,9 +204,9 @@ fn to_json(cog: &CogReader, stats: &[TileBytes]) -> Json {
         "blockxsize": p.blockxsize,
         "blockysize": p.blockysize,
         "tiled": p.tiled,
-        "compress": p.compress,
+        "compress": p.compress_name(),
         "interleave": p.interleave.name(),
-        "photometric": p.photometric,
+        "photometric": p.photometric.map(|x| x.to_string()),
         "bounds": p.bounds.to_array(),
         "res": [p.res.0, p.res.1],
         "overviews": p.overviews,
@@ -255,7 +255,10 @@ fn text_report(cog: &CogReader, stats: &[TileBytes]) -> String {
     let mut out = String::new();
     let p = cog.profile();
     let yes = |b: bool| if b { "yes" } else { "no" };
-    let layout = cog.ghost_area().and_then(|g| g.layout()).unwrap_or("none declared");
+    let layout = cog
+        .ghost_area()
+        .and_then(|g| g.layout.as_ref())
+        .map_or("none declared", |l| l.as_str());
     say!(out, "File:          {}", cog.url());
     say!(
         out,
@@ -267,8 +270,12 @@ fn text_report(cog: &CogReader, stats: &[TileBytes]) -> String {
             "little"
         }
     );
-    say!(out, "Compression:   {}", p.compress);
-    say!(out, "Photometric:   {}", p.photometric.as_deref().unwrap_or("-"));
+    say!(out, "Compression:   {}", p.compress_name());
+    say!(
+        out,
+        "Photometric:   {}",
+        p.photometric.map_or("-".to_string(), |x| x.to_string())
+    );
     say!(out);
     say!(out, "Profile");
     say!(out, "    Width:         {}", p.width);
