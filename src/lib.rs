@@ -68,7 +68,7 @@ pub use raster::{ArrayData, DataType, MaskSource, MaskedArray, Nodata, Sample};
 pub use reader::{CogReader, ReadStats};
 pub use request::{Area, Progress, Raster, ReadRequest, Shape};
 pub use resample::Resampling;
-pub use source::{BlockCache, HeaderCache, RequestStats, Transport};
+pub use source::{BlockCache, HeaderCache, ObjectInfo, RequestStats, Transport};
 pub use tiff::Limits;
 
 /// README.md's code blocks, compiled by `cargo test` so that the examples

@@ -149,7 +149,7 @@ async fn profile_matches_gdal_from_an_object_store_built_by_the_caller() {
         CogReader::from_store(store.clone(), path, Options::default()).await
     };
     check_all(open, |cog| {
-        cog.source().etag().is_none().then(|| "no ETag recorded".to_string())
+        cog.object().etag.is_none().then(|| "no ETag recorded".to_string())
     })
     .await;
 }

@@ -21,7 +21,7 @@ use crate::options::Options;
 use crate::profile::Profile;
 use crate::source::BlockCache;
 use crate::source::Fetcher;
-use crate::source::{ByteSource, RequestStats};
+use crate::source::{ByteSource, ObjectInfo, RequestStats};
 use crate::tiff::{GhostArea, Ifd, RangeBuffers, Tag, TiffFile};
 
 mod arrays;
@@ -130,9 +130,10 @@ impl CogReader {
         &self.inner.options
     }
 
-    /// The byte source (request counters, ETag, size).
-    pub fn source(&self) -> &ByteSource {
-        &self.inner.source
+    /// What the opening response told about the object: size, ETag,
+    /// version, Last-Modified.
+    pub fn object(&self) -> ObjectInfo {
+        self.inner.source.info()
     }
 
     /// Requests, bytes, cache use and time so far, opening included.

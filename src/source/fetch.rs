@@ -9,9 +9,10 @@
 //! [`Fetcher::fetch`] serves cached blocks, waits on requests already in
 //! flight that carry a block (so concurrent reads of one tile cost one
 //! request), and issues the rest concurrently (at most `max_concurrency`
-//! in flight per reader, across all its reads), each as a task of its own
-//! that caches its blocks. May use: `source`, `tiff` (`RangeBuffers`), `error`.
-//! This in-flight map is the one single-flight mechanism.
+//! in flight per reader, across all its reads, by the [`Bounded`] layer
+//! below it), each as a task of its own that caches its blocks. This
+//! in-flight map is the one single-flight mechanism; `layers` says how the
+//! stack is built. May use: `source`, `tiff` (`RangeBuffers`), `error`.
 
 use std::collections::HashMap;
 use std::ops::Range;
@@ -24,6 +25,7 @@ use futures::future::{BoxFuture, FutureExt, Shared};
 
 use super::cache::BlockCache;
 use super::coalesce::{METADATA_GAP, Request, plan_requests};
+use super::layers::{Bounded, RangeRead};
 use super::{ByteSource, ObjectId};
 use crate::error::{Error, Result};
 use crate::tiff::RangeBuffers;
@@ -42,18 +44,18 @@ type Flights = Arc<Mutex<HashMap<(u64, u64), Flight>>>;
 /// read had never started. A failed request leaves the map too: the next
 /// read asks again instead of inheriting the error.
 pub struct Fetcher {
-    source: Arc<ByteSource>,
+    /// The layers below: the concurrency bound over the byte source.
+    reader: Arc<dyn RangeRead>,
     cache: Option<Arc<BlockCache>>,
     gap: Option<u64>,
     cap: u64,
-    /// Bounds requests in flight across every concurrent fetch of this reader.
-    permits: Arc<tokio::sync::Semaphore>,
     inflight: Flights,
     wait_nanos: AtomicU64,
 }
 
 impl Fetcher {
-    /// A fetcher for `source` (already opened: its ETag/version is known).
+    /// A fetcher for `source`, with at most `concurrency` requests in
+    /// flight across every read that shares it.
     pub fn new(
         source: Arc<ByteSource>,
         cache: Option<Arc<BlockCache>>,
@@ -62,11 +64,10 @@ impl Fetcher {
         concurrency: usize,
     ) -> Self {
         Self {
-            source,
+            reader: Arc::new(Bounded::new(source, concurrency)),
             cache,
             gap,
             cap,
-            permits: Arc::new(tokio::sync::Semaphore::new(concurrency.max(1))),
             inflight: Arc::default(),
             wait_nanos: AtomicU64::new(0),
         }
@@ -116,7 +117,7 @@ impl Fetcher {
         cache: Option<&Arc<BlockCache>>,
     ) -> Result<RangeBuffers> {
         // Known once the object is pinned (after the first response).
-        let object = self.source.object_id();
+        let object = self.reader.object_id();
         let mut buffers = RangeBuffers::new();
         let mut missing = Vec::new();
         for c in chunks {
@@ -168,7 +169,7 @@ impl Fetcher {
                 let all = flight.await.map_err(|e| (*e).clone())?;
                 let mut out = Vec::with_capacity(chunks.len());
                 for c in &chunks {
-                    let b = slice(&all, &range, c, self.source.url())?;
+                    let b = slice(&all, &range, c, self.reader.url())?;
                     if let (true, Some(cache)) = (joined, cache) {
                         cache.insert(BlockCache::key(object, c), b.clone()).await;
                     }
@@ -194,8 +195,8 @@ impl Fetcher {
         if let Some(f) = flights.get(&key) {
             return (f.clone(), false);
         }
-        let (source, cache, object) = (self.source.clone(), cache.cloned(), object.clone());
-        let (permits, map, req) = (self.permits.clone(), self.inflight.clone(), req.clone());
+        let (reader, cache, object) = (self.reader.clone(), cache.cloned(), object.clone());
+        let (map, req) = (self.inflight.clone(), req.clone());
         let task = tokio::spawn(async move {
             // Leaves the map however the task ends: done, failed, panicked
             // or dropped with the runtime.
@@ -203,13 +204,10 @@ impl Fetcher {
                 map,
                 key: (req.range.start, req.range.end),
             };
-            let result = match permits.acquire_owned().await {
-                Ok(_permit) => source.get_range(req.range.clone()).await.map_err(Arc::new),
-                Err(e) => Err(Arc::new(Error::Internal(e.to_string()))),
-            };
+            let result = reader.read_range(req.range.clone()).await.map_err(Arc::new);
             if let (Ok(all), Some(cache)) = (&result, &cache) {
                 for c in &req.chunks {
-                    if let Ok(b) = slice(all, &req.range, c, source.url()) {
+                    if let Ok(b) = slice(all, &req.range, c, reader.url()) {
                         cache.insert(BlockCache::key(&object, c), b).await;
                     }
                 }

@@ -8,13 +8,14 @@
 //! size is learnt from the first response (`Content-Range`).
 //!
 //! We do not use object_store's `get_ranges`: it merges gaps up to 1 MiB.
-//! Callers plan and merge their own ranges and hand them to
-//! [`ByteSource::get_ranges`], which issues them concurrently.
+//! The [`Fetcher`] plans and merges ranges and asks for each request through
+//! the layers in `layers` (the one fetch trait, `RangeRead`).
 
-#[cfg(feature = "http")]
 pub(crate) mod cache;
 mod coalesce;
 mod fetch;
+mod layers;
+#[cfg(feature = "http")]
 mod signed;
 mod transport;
 mod url;
@@ -24,16 +25,35 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
-use futures::future::try_join_all;
 use object_store::path::Path;
 use object_store::{GetOptions, GetRange, ObjectStore};
 
 use crate::error::{Error, Result};
 pub use cache::{BlockCache, HeaderCache};
+
 pub(crate) use fetch::Fetcher;
 pub use transport::Transport;
 pub(crate) use url::identity;
 pub use url::resolve;
+
+/// What the opening response told about the object a reader reads; later
+/// responses must agree with it (else the read fails with `Changed`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ObjectInfo {
+    /// The URL or path, or `<memory>` for bytes in memory.
+    pub url: String,
+    /// The object's size in bytes.
+    pub size: Option<u64>,
+    /// The ETag, when the store sent one.
+    pub etag: Option<String>,
+    /// The object version (S3 versioned buckets, GCS generations).
+    pub version: Option<String>,
+    /// The Last-Modified time, when the store sent one.
+    pub last_modified: Option<std::time::SystemTime>,
+    /// Whether the bytes were handed over in memory.
+    pub in_memory: bool,
+}
 
 /// Requests made and bytes received by a source.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -314,16 +334,6 @@ impl ByteSource {
         }
     }
 
-    /// The ETag recorded from the first response.
-    pub fn etag(&self) -> Option<&str> {
-        self.pin.get().and_then(|p| p.etag.as_deref())
-    }
-
-    /// The object version recorded from the first response.
-    pub fn version(&self) -> Option<&str> {
-        self.pin.get().and_then(|p| p.version.as_deref())
-    }
-
     /// Whether the object has anything that tells versions apart.
     pub(crate) fn has_validator(&self) -> bool {
         self.pin.get().and_then(ObjectPin::validator).is_some()
@@ -337,6 +347,19 @@ impl ByteSource {
     /// Pins the object to what an earlier open learnt (no request).
     pub(crate) fn pin_known(&self, pin: ObjectPin) {
         let _ = self.pin.set(pin);
+    }
+
+    /// What the responses so far told about the object.
+    pub fn info(&self) -> ObjectInfo {
+        let pin = self.pin.get();
+        ObjectInfo {
+            url: self.url().to_string(),
+            size: self.size(),
+            etag: pin.and_then(|p| p.etag.clone()),
+            version: pin.and_then(|p| p.version.clone()),
+            last_modified: pin.and_then(|p| p.last_modified).map(std::time::SystemTime::from),
+            in_memory: self.is_memory(),
+        }
     }
 
     /// True for in-memory bytes.
@@ -480,11 +503,6 @@ impl ByteSource {
             range: range.clone(),
             source: Arc::new(source),
         }
-    }
-
-    /// Fetches several ranges concurrently, one request each, in order.
-    pub async fn get_ranges(&self, ranges: &[Range<u64>]) -> Result<Vec<Bytes>> {
-        try_join_all(ranges.iter().cloned().map(|r| self.get_range(r))).await
     }
 
     fn map_err(&self, e: object_store::Error, range: &Range<u64>) -> Error {
