@@ -309,3 +309,47 @@ async fn a_failed_array_load_is_not_charged() {
     assert!(matches!(e, async_cog::Error::Io { .. }), "{e}");
     cog.get_tile(0, 0, 0).await.unwrap();
 }
+
+/// A bounds read served by an overview stored without a mask borrows the
+/// mask of a level that has one, and fetches only that level's mask blocks:
+/// none of its image blocks (they were once fetched and decoded, then
+/// thrown away).
+#[tokio::test]
+async fn a_borrowed_mask_fetches_no_image_blocks_of_its_level() {
+    let rel = "u8_ovr_no_mask.tif";
+    let server = RangeServer::start(fixtures_dir()).await;
+    let cog = CogReader::open_with(
+        &server.url(rel),
+        Options::default().with_block_caching(BlockCaching::Off),
+    )
+    .await
+    .unwrap();
+    let full = cog.levels()[0].clone();
+    let mask = full.mask.clone().expect("level 0 has a mask");
+    assert!(cog.levels()[2].mask.is_none(), "level 2 is stored without a mask");
+    let offsets = cog.block_offsets(full.image.ifd).await.unwrap();
+    let counts = cog.block_byte_counts(full.image.ifd).await.unwrap();
+    cog.block_offsets(mask.ifd).await.unwrap();
+    cog.block_byte_counts(mask.ifd).await.unwrap();
+    server.clear();
+    // The whole image at level 2's size: level 2's pixels, level 0's mask.
+    let r = cog
+        .read_with(ReadRequest::bounds(cog.profile().bounds).shape(50, 45))
+        .await
+        .unwrap();
+    assert_eq!(r.level, 2);
+    assert!(
+        r.array.mask.iter().any(|&m| m),
+        "the borrowed mask marks pixels invalid"
+    );
+    for l in server.log() {
+        let (a, b) = l.range.expect("ranged GET");
+        for (i, (&o, &n)) in offsets.iter().zip(counts.iter()).enumerate() {
+            assert!(
+                b <= o || a >= o + n,
+                "request {a}..{b} fetched level 0's image block {i} ({o}..{})",
+                o + n
+            );
+        }
+    }
+}

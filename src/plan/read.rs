@@ -22,6 +22,9 @@ pub(crate) struct LevelRead {
     pub win: Window,
     /// GDAL's integer window offset (columns, rows) at the level.
     pub int_off: (i64, i64),
+    /// Only the level's mask is wanted (a mask borrowed for another
+    /// level's pixels): its image blocks are neither fetched nor decoded.
+    pub mask_only: bool,
 }
 
 /// Everything a read does, decided before any byte is fetched.
@@ -122,6 +125,7 @@ impl ReadPlan {
                 z,
                 int_off: int_offset(&full, &win, explicit, factor, Size::of(l.width(), l.height())),
                 win,
+                mask_only: false,
             })
         };
         let data = at(z, explicit)?;
@@ -140,7 +144,8 @@ impl ReadPlan {
                 .collect();
             let msizes: Vec<Size> = masked.iter().filter_map(|&i| sizes.get(i).copied()).collect();
             let pick = choose_level(&msizes, win_size, out, req.resampling);
-            masked.get(pick).map(|&zm| at(zm, false)).transpose()?
+            let borrowed = masked.get(pick).map(|&zm| at(zm, false)).transpose()?;
+            borrowed.map(|m| LevelRead { mask_only: true, ..m })
         } else {
             None
         };

@@ -70,7 +70,7 @@ fn a_tile_is_its_chunks_and_mask_with_gdal_framing() {
         offsets: &mask_offsets,
         counts: &mask_counts,
     };
-    let p = TilePlan::new(&l, 2, 1, index, Some(mask), None, Some(10_000)).unwrap();
+    let p = TilePlan::new(&l, 2, 1, Some(index), Some(mask), None, Some(10_000)).unwrap();
     // Tile (2, 1) is block 5 of each band's plane (planes of 6 blocks).
     assert_eq!(p.chunk_ranges(), [1500..1590, 2100..2190, 2700..2790, 5250..5290]);
     // The last column and row of tiles hold the image's remainder.
@@ -82,18 +82,21 @@ fn a_tile_is_its_chunks_and_mask_with_gdal_framing() {
         offsets: &sparse,
         counts: &counts,
     };
-    let p = TilePlan::new(&l, 2, 1, index, None, None, None).unwrap();
+    let p = TilePlan::new(&l, 2, 1, Some(index), None, None, None).unwrap();
     assert_eq!(p.chunk_ranges(), [2100..2190, 2700..2790]);
+    // A borrowed mask fetches the mask block alone.
+    let p = TilePlan::new(&l, 2, 1, None, Some(mask), None, None).unwrap();
+    assert_eq!(p.chunk_ranges(), vec![std::ops::Range { start: 5250, end: 5290 }]);
     // Outside the grid, past the file's end, or a lying byte count: refused
     // before any byte is fetched.
-    assert!(TilePlan::new(&l, 3, 0, index, None, None, None).is_err());
-    assert!(TilePlan::new(&l, 0, 0, index, None, None, Some(1050)).is_err());
+    assert!(TilePlan::new(&l, 3, 0, Some(index), None, None, None).is_err());
+    assert!(TilePlan::new(&l, 0, 0, Some(index), None, None, Some(1050)).is_err());
     let huge = vec![u64::MAX / 2; 18];
     let lying = BlockIndex {
         offsets: &offsets,
         counts: &huge,
     };
-    assert!(TilePlan::new(&l, 0, 0, lying, None, None, None).is_err());
+    assert!(TilePlan::new(&l, 0, 0, Some(lying), None, None, None).is_err());
 }
 
 fn profile(levels: &[Level], mask: Option<MaskSource>) -> crate::profile::Profile {
@@ -164,8 +167,10 @@ fn a_bounds_read_picks_the_level_window_tiles_and_transform() {
     assert_eq!(plan.out, Shape::new(1000, 1000));
     let t = plan.transform.to_gdal();
     assert!((t[1] - 40.96).abs() < 1e-9 && t[0] == 0.0, "{t:?}");
-    // Level 2 has no mask: it comes from level 1, the best level with one.
-    assert_eq!(plan.mask.map(|m| m.z), Some(1));
+    // Level 2 has no mask: it comes from level 1, the best level with one,
+    // whose image blocks are not wanted.
+    assert_eq!(plan.mask.map(|m| (m.z, m.mask_only)), Some((1, true)));
+    assert!(!plan.data.mask_only);
     // Unless the level was asked for: then it reads as GDAL's overview
     // mask band does (all valid), for bounds and windows alike.
     let forced = ReadPlan::new(&levels, &p, &req.clone().level(2), &Limits::default(), 0.0).unwrap();

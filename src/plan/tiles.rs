@@ -42,7 +42,8 @@ pub struct ChunkRef {
 /// Everything needed to fetch and decode one tile.
 #[derive(Debug, Clone)]
 pub struct TilePlan {
-    /// Image chunks: one, or one per band when planar.
+    /// Image chunks: one, or one per band when planar; none when only the
+    /// mask is wanted (the tile then decodes to zeros beside its mask).
     pub chunks: Vec<ChunkRef>,
     /// The mask chunk, when the level has a mask.
     pub mask: Option<ChunkRef>,
@@ -163,12 +164,13 @@ fn chunk_ref(
 
 impl TilePlan {
     /// Plans tile (x, y) of `level`. `index` is the image IFD's block
-    /// arrays, `mask_index` the mask IFD's (when the level has a mask).
+    /// arrays (`None` plans the mask block alone, for a borrowed mask),
+    /// `mask_index` the mask IFD's (when the level has a mask).
     pub fn new(
         level: &Level,
         x: u64,
         y: u64,
-        index: BlockIndex<'_>,
+        index: Option<BlockIndex<'_>>,
         mask_index: Option<BlockIndex<'_>>,
         ghost: Option<&GhostArea>,
         file_size: Option<u64>,
@@ -185,12 +187,12 @@ impl TilePlan {
         }
         let plane = across * down;
         let i = (y * across + x) as usize;
-        let chunks = if img.planar_config == PlanarConfig::Planar {
-            (0..u64::from(img.samples_per_pixel))
+        let chunks = match index {
+            None => Vec::new(),
+            Some(index) if img.planar_config == PlanarConfig::Planar => (0..u64::from(img.samples_per_pixel))
                 .map(|b| chunk_ref(img, index, (b * plane) as usize + i, x, y, file_size))
-                .collect::<Result<Vec<_>>>()?
-        } else {
-            vec![chunk_ref(img, index, i, x, y, file_size)?]
+                .collect::<Result<Vec<_>>>()?,
+            Some(index) => vec![chunk_ref(img, index, i, x, y, file_size)?],
         };
         let mask = match (&level.mask, mask_index) {
             (Some(m), Some(mi)) => {

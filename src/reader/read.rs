@@ -102,7 +102,7 @@ impl CogReader {
                 let xs = nearest_indices(out.cols, s.win.col_off, s.win.width, cw, true);
                 let ys = nearest_indices(out.rows, s.win.row_off, s.win.height, ch, false);
                 let np = NearestPlan::new(Grid::of(level), &xs, &ys, &plan.bands);
-                self.sample_nearest(s.z, np, plan, progress).await
+                self.sample_nearest(s, np, plan, progress).await
             }
             r => {
                 let shared = ReadShared {
@@ -117,7 +117,7 @@ impl CogReader {
                     return kp.job.empty();
                 }
                 let np = NearestPlan::new(Grid::of(level), &kp.cols, &kp.rows, &plan.bands);
-                let src = self.sample_nearest(s.z, np, plan, progress).await?;
+                let src = self.sample_nearest(s, np, plan, progress).await?;
                 // The kernel and the conversion to the output type are CPU
                 // work: off the async runtime.
                 let job = kp.job;
@@ -132,7 +132,7 @@ impl CogReader {
     /// decoded it, in parallel with the decoding of the others.
     async fn sample_nearest(
         &self,
-        z: usize,
+        s: &LevelRead,
         np: NearestPlan,
         plan: &ReadPlan,
         progress: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
@@ -152,7 +152,8 @@ impl CogReader {
                     p.paste::<$t>(tx, ty, &tile, data, mask);
                     Ok(())
                 };
-                self.decode_tiles(&np.tiles, z, progress, paste).await?;
+                self.decode_tiles(&np.tiles, s.z, s.mask_only, progress, paste)
+                    .await?;
                 let (data, mask) = std::mem::take(&mut *out.lock().unwrap_or_else(|e| e.into_inner()));
                 (
                     ArrayData::from(Array3::from_shape_vec(shape, data).map_err(|e| Error::Internal(e.to_string()))?),

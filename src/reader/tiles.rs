@@ -50,7 +50,7 @@ impl CogReader {
         distinct.sort_unstable();
         distinct.dedup();
         let mut decoded: Vec<Option<MaskedArray>> = self
-            .decode_tiles(&distinct, z, None, |_, _, t| Ok(t))
+            .decode_tiles(&distinct, z, false, None, |_, _, t| Ok(t))
             .await?
             .into_iter()
             .map(Some)
@@ -104,6 +104,7 @@ impl CogReader {
         &self,
         tiles: &[(u64, u64)],
         z: usize,
+        mask_only: bool,
         progress: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
         then: F,
     ) -> Result<Vec<T>>
@@ -113,16 +114,26 @@ impl CogReader {
     {
         let level = Arc::new(self.level(z)?.clone());
         self.check_tile_budget(&level, tiles.len())?;
-        let mut arrays = vec![
-            (level.image.ifd, level.image.offsets_tag()),
-            (level.image.ifd, level.image.byte_counts_tag()),
-        ];
+        // Only a level with a mask can lend it without its image blocks.
+        let mask_only = mask_only && level.mask.is_some();
+        let mut arrays = Vec::new();
+        if !mask_only {
+            arrays.extend([
+                (level.image.ifd, level.image.offsets_tag()),
+                (level.image.ifd, level.image.byte_counts_tag()),
+            ]);
+        }
         if let Some(m) = &level.mask {
             arrays.extend([(m.ifd, m.offsets_tag()), (m.ifd, m.byte_counts_tag())]);
         }
         self.load_tag_arrays(&arrays).await?;
-        let offsets = self.block_offsets(level.image.ifd).await?;
-        let counts = self.block_byte_counts(level.image.ifd).await?;
+        let image_arrays = match mask_only {
+            true => None,
+            false => Some((
+                self.block_offsets(level.image.ifd).await?,
+                self.block_byte_counts(level.image.ifd).await?,
+            )),
+        };
         let mask_arrays = match &level.mask {
             Some(m) => Some((self.block_offsets(m.ifd).await?, self.block_byte_counts(m.ifd).await?)),
             None => None,
@@ -130,10 +141,7 @@ impl CogReader {
         let plans = tiles
             .iter()
             .map(|&(x, y)| {
-                let index = BlockIndex {
-                    offsets: &offsets,
-                    counts: &counts,
-                };
+                let index = image_arrays.as_ref().map(|(o, c)| BlockIndex { offsets: o, counts: c });
                 let mask_index = mask_arrays.as_ref().map(|(o, c)| BlockIndex { offsets: o, counts: c });
                 TilePlan::new(
                     &level,
