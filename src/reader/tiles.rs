@@ -14,7 +14,7 @@ use crate::levels::Level;
 use crate::plan::{BlockIndex, TilePlan};
 use crate::raster::MaskedArray;
 use crate::request::Raster;
-use crate::tiff::{Limits, Value};
+use crate::tiff::{Limits, RangeBuffers, Value};
 
 use super::CogReader;
 
@@ -157,7 +157,7 @@ impl CogReader {
             })
             .collect::<Result<Vec<_>>>()?;
         let ranges: Vec<_> = plans.iter().flat_map(|(_, _, p)| p.chunk_ranges()).collect();
-        let buffers = Arc::new(self.inner.fetcher.fetch(&ranges).await?);
+        let buffers = Arc::new(self.fetch_blocks(&ranges).await?);
         let ctx = Arc::new(self.decode_context(&level));
         let total = plans.len() as u64;
         let done = Arc::new(AtomicU64::new(0));
@@ -185,6 +185,21 @@ impl CogReader {
             .into_iter()
             .map(|r| r.map_err(|e| Error::Internal(format!("tile decoding task failed: {e}")))?)
             .collect()
+    }
+
+    /// The bytes of block ranges: those inside the bytes fetched at open
+    /// (a small COG's tiles often are) from there, the rest through the
+    /// fetcher.
+    async fn fetch_blocks(&self, ranges: &[std::ops::Range<u64>]) -> Result<RangeBuffers> {
+        let held = &self.inner.header_bytes;
+        let (inside, outside): (Vec<_>, Vec<_>) = ranges.iter().cloned().partition(|r| held.get(r.clone()).is_some());
+        let mut buffers = self.inner.fetcher.fetch(&outside).await?;
+        for r in inside {
+            if let Some(b) = held.get(r.clone()) {
+                buffers.push(r.start, b);
+            }
+        }
+        Ok(buffers)
     }
 
     /// Refuses, before anything is fetched or allocated, blocks larger than
