@@ -166,12 +166,12 @@ impl CogReader {
             let (level, buffers, ctx, then) = (level.clone(), buffers.clone(), ctx.clone(), then.clone());
             let (reader, done, progress) = (self.clone(), done.clone(), progress.clone());
             tokio::task::spawn_blocking(move || {
-                let started = std::time::Instant::now();
+                let started = thread_cpu_nanos();
                 let tile = plan.decode(&level, &buffers, &ctx);
                 reader
                     .inner
                     .decode_nanos
-                    .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                    .fetch_add(thread_cpu_nanos().saturating_sub(started), Ordering::Relaxed);
                 let r = tile.and_then(|t| then(x, y, t));
                 if let Some(p) = progress {
                     p(done.fetch_add(1, Ordering::Relaxed) + 1, total);
@@ -241,6 +241,28 @@ impl CogReader {
             mask_jpeg_tables: level.mask.as_ref().and_then(|m| tables(m.ifd)),
         }
     }
+}
+
+/// CPU time of the calling thread, in nanoseconds (`CLOCK_THREAD_CPUTIME_ID`),
+/// so that decoding time is CPU time even when threads wait for a core.
+#[cfg(unix)]
+fn thread_cpu_nanos() -> u64 {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `t` is a valid, writable timespec; the call only writes it.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
+    if rc != 0 {
+        return 0;
+    }
+    (t.tv_sec as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(t.tv_nsec as u64)
+}
+
+/// Elsewhere, wall time since the first call stands in for CPU time.
+#[cfg(not(unix))]
+fn thread_cpu_nanos() -> u64 {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    START.get_or_init(std::time::Instant::now).elapsed().as_nanos() as u64
 }
 
 /// Tiles decoding at once: one per core (the blocking pool would otherwise
