@@ -12,6 +12,7 @@
 //! the layers in `layers` (the one fetch trait, `RangeRead`).
 
 pub(crate) mod cache;
+mod clients;
 mod coalesce;
 mod fetch;
 mod layers;

@@ -50,14 +50,10 @@ pub(crate) struct Conditions {
 impl SignedUrl {
     /// A client for `url` with the timeouts and retries of `transport`.
     pub(crate) fn new(src: &str, url: &url::Url, transport: &Transport) -> Result<SignedUrl> {
-        let client = reqwest::Client::builder()
-            .timeout(transport.timeout)
-            .connect_timeout(transport.connect_timeout)
-            .build()
-            .map_err(|e| Error::InvalidSource {
-                url: redacted(url),
-                message: format!("cannot build an HTTP client: {}", e.without_url()),
-            })?;
+        let client = super::clients::shared_client(transport).map_err(|e| Error::InvalidSource {
+            url: redacted(url),
+            message: format!("cannot build an HTTP client: {}", e.without_url()),
+        })?;
         let mut bare = url.clone();
         let credentials = (!url.username().is_empty()).then(|| {
             let decode = |s: &str| percent_decode(s);

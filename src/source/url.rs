@@ -18,6 +18,7 @@ use object_store::ObjectStore;
 use object_store::path::Path;
 
 use super::Transport;
+use super::clients::shared_store;
 use crate::error::{Error, Result};
 
 /// Resolves `src` to a store, a path in it, and the display name used in
@@ -52,21 +53,29 @@ pub fn resolve(src: &str, transport: &Transport) -> Result<(Arc<dyn ObjectStore>
         "s3" | "s3a" => {
             let bucket = url.host_str().ok_or_else(|| invalid("no bucket".into()))?;
             let key = key()?;
-            Ok((s3(src, bucket, transport)?, key, src.to_string()))
+            let store = shared_store("s3", &authority(&url), transport, || s3(src, bucket, transport))?;
+            Ok((store, key, src.to_string()))
         }
         "gs" => {
             let bucket = url.host_str().ok_or_else(|| invalid("no bucket".into()))?;
             let key = key()?;
-            Ok((gcs(src, bucket, transport)?, key, src.to_string()))
+            let store = shared_store("gcs", &authority(&url), transport, || gcs(src, bucket, transport))?;
+            Ok((store, key, src.to_string()))
         }
         "az" | "azure" | "abfs" | "abfss" => {
             let key = key()?;
-            Ok((azure(src, transport)?, key, src.to_string()))
+            let store = shared_store("azure", &authority(&url), transport, || azure(src, transport))?;
+            Ok((store, key, src.to_string()))
         }
         other => Err(invalid(format!(
             "unknown scheme {other:?}; expected a path, file://, http(s)://, s3://, gs://, az://, azure:// or abfs(s)://"
         ))),
     }
+}
+
+/// Scheme, user, host and port: what a store is built for.
+fn authority(url: &url::Url) -> String {
+    url[..url::Position::BeforePath].to_string()
 }
 
 /// The name that identifies the object `src` resolved to for every reader
@@ -159,22 +168,25 @@ fn http(src: &str, url: &url::Url, transport: &Transport) -> Result<(Arc<dyn Obj
         Some(p) => format!("{}://{host}:{p}", url.scheme()),
         None => format!("{}://{host}", url.scheme()),
     };
-    let store = object_store::http::HttpBuilder::new()
-        .with_url(base)
-        .with_client_options(
-            object_store::ClientOptions::new()
-                .with_allow_http(true)
-                .with_timeout(transport.timeout)
-                .with_connect_timeout(transport.connect_timeout),
-        )
-        .with_retry(retry(transport))
-        .build()
-        .map_err(|e| builder_error(src, e))?;
+    let store = shared_store("http", &base, transport, || {
+        let store = object_store::http::HttpBuilder::new()
+            .with_url(&base)
+            .with_client_options(
+                object_store::ClientOptions::new()
+                    .with_allow_http(true)
+                    .with_timeout(transport.timeout)
+                    .with_connect_timeout(transport.connect_timeout),
+            )
+            .with_retry(retry(transport))
+            .build()
+            .map_err(|e| builder_error(src, e))?;
+        Ok(Arc::new(store) as Arc<dyn ObjectStore>)
+    })?;
     let path = Path::from_url_path(url.path().trim_start_matches('/')).map_err(|e| Error::InvalidSource {
         url: src.to_string(),
         message: e.to_string(),
     })?;
-    Ok((Arc::new(store), path, src.to_string()))
+    Ok((store, path, src.to_string()))
 }
 
 #[cfg(not(feature = "http"))]
