@@ -19,7 +19,7 @@ ALLOWED = {
     "profile": {"levels", "gdal_tags", "error", "geo", "tiff", "raster"},
     "levels": {"error", "tiff", "raster"},
     "gdal_tags": {"raster"},
-    "source": {"error", "tiff"},
+    "source": {"error", "tiff", "raster"},
     "error": {"codec", "tiff"},
     "resample": set(),
     "geo": {"tiff"},

@@ -62,13 +62,13 @@ pub use codec::CodecError;
 pub use error::{Error, Location, Result};
 pub use geo::{Affine, Bounds, Crs, Window};
 pub use levels::Level;
-pub use options::{BlockCaching, Options, RangeMerging, log_level};
+pub use options::{BlockCaching, Options, RangeMerging, TileCaching, log_level};
 pub use profile::{BandInfo, Interleave, Profile};
 pub use raster::{ArrayData, DataType, MaskSource, MaskedArray, Nodata, Sample};
 pub use reader::{CogReader, ReadStats};
 pub use request::{Area, Progress, Raster, ReadRequest, Shape};
 pub use resample::Resampling;
-pub use source::{BlockCache, HeaderCache, ObjectInfo, RequestStats, Transport};
+pub use source::{BlockCache, HeaderCache, ObjectInfo, RequestStats, TileCache, Transport};
 pub use tiff::Limits;
 
 /// README.md's code blocks, compiled by `cargo test` so that the examples

@@ -1,5 +1,6 @@
-//! Reader configuration: [`Options`], with the block cache and range
-//! merging as one choice each ([`BlockCaching`], [`RangeMerging`]).
+//! Reader configuration: [`Options`], with the block cache, the decoded-tile
+//! cache and range merging as one choice each ([`BlockCaching`],
+//! [`TileCaching`], [`RangeMerging`]).
 //!
 //! Options are built with typed `with_*` methods, or read from the environment
 //! with [`Options::from_env`] using the variable names aiocogeo uses
@@ -16,7 +17,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::source::Transport;
-use crate::source::{BlockCache, HeaderCache};
+use crate::source::{BlockCache, HeaderCache, TileCache};
 use crate::tiff::Limits;
 
 /// Whether and where a reader caches compressed blocks.
@@ -31,6 +32,22 @@ pub enum BlockCaching {
     /// One cache shared by every reader opened with these options (keys
     /// name the object and its version, so files never mix).
     Shared(Arc<BlockCache>),
+}
+
+/// Whether and where a reader caches decoded tiles (see [`TileCache`]).
+/// Turn it off for reads that touch each tile once (a scan of a whole
+/// file), where it only costs memory; keep it for tile servers and
+/// repeated windows, where hot tiles then decode once.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum TileCaching {
+    /// No cache: every read decodes (concurrent reads of one tile in one
+    /// call still decode it once).
+    Off,
+    /// A cache of its own with this byte budget, for each reader.
+    Own(u64),
+    /// One cache shared by every reader opened with these options.
+    Shared(Arc<TileCache>),
 }
 
 /// How byte ranges of one read are merged into requests.
@@ -63,6 +80,7 @@ impl RangeMerging {
 pub struct Options {
     ingested_bytes_at_open: u64,
     caching: BlockCaching,
+    tile_caching: TileCaching,
     merging: RangeMerging,
     max_request_bytes: u64,
     max_concurrency: usize,
@@ -81,6 +99,7 @@ impl Default for Options {
         Self {
             ingested_bytes_at_open: 16384,
             caching: BlockCaching::Own(64 << 20),
+            tile_caching: TileCaching::Own(64 << 20),
             merging: RangeMerging::Gap(0),
             max_request_bytes: 16 << 20,
             max_concurrency: 16,
@@ -95,7 +114,7 @@ impl Default for Options {
 }
 
 impl Options {
-    /// Defaults: 16 KiB at open, a 64 MiB cache per reader, touching ranges
+    /// Defaults: 16 KiB at open, 64 MiB block and tile caches per reader, touching ranges
     /// merged, 16 requests in flight per reader, 30 s timeout, 3 retries.
     pub fn new() -> Self {
         Self::default()
@@ -150,6 +169,12 @@ impl Options {
                     o.max_concurrency = usize::try_from(parse_u64(k, v)?).unwrap_or(usize::MAX).max(1)
                 }
                 "ASYNC_COG_BLOCK_CACHE_BYTES" => cache_bytes = Some(parse_u64(k, v)?),
+                "ASYNC_COG_TILE_CACHE_BYTES" => {
+                    o.tile_caching = match parse_u64(k, v)? {
+                        0 => TileCaching::Off,
+                        b => TileCaching::Own(b),
+                    }
+                }
                 "ASYNC_COG_MAX_HEADER_BYTES" => l.max_header_bytes = parse_u64(k, v)?,
                 "ASYNC_COG_MAX_BLOCK_BYTES" => l.max_block_bytes = parse_u64(k, v)?,
                 "ASYNC_COG_MAX_READ_BYTES" => l.max_read_bytes = parse_u64(k, v)?,
@@ -189,6 +214,12 @@ impl Options {
     /// (`with_block_caching(BlockCaching::Shared(cache))`).
     pub fn with_shared_block_cache(self, cache: Arc<BlockCache>) -> Self {
         self.with_block_caching(BlockCaching::Shared(cache))
+    }
+
+    /// Sets the decoded-tile cache: off, a budget of the reader's own, or shared.
+    pub fn with_tile_caching(mut self, caching: TileCaching) -> Self {
+        self.tile_caching = caching;
+        self
     }
 
     /// Sets how byte ranges merge into requests.
@@ -262,6 +293,11 @@ impl Options {
     /// Bytes fetched from offset 0 by the single GET that opens a file.
     pub fn ingested_bytes_at_open(&self) -> u64 {
         self.ingested_bytes_at_open
+    }
+
+    /// The decoded-tile cache choice.
+    pub fn tile_caching(&self) -> &TileCaching {
+        &self.tile_caching
     }
 
     /// The block cache choice.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_cog::BlockCache;
-use async_cog::{BlockCaching, CogReader, Options, RangeMerging, ReadRequest, Window};
+use async_cog::{BlockCaching, CogReader, Options, RangeMerging, ReadRequest, TileCaching, Window};
 use support::{Logged, RangeServer, fixtures_dir};
 
 const BIG: &str = "u8_big_header.tif";
@@ -49,7 +49,8 @@ fn overlapping(log: &[Logged]) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rows_of_contiguous_tiles_cost_one_get_each_all_in_flight() {
     let server = RangeServer::start(fixtures_dir()).await;
-    let cog = open_big(&server, Options::default()).await;
+    // The block cache alone answers the repeat (no decoded tiles kept).
+    let cog = open_big(&server, Options::default().with_tile_caching(TileCaching::Off)).await;
     server.set_latency(Duration::from_millis(100));
     // Tiles x 2..7, y 3..6 of 128-pixel tiles: 3 rows of 5 contiguous tiles.
     let w = Window::new(2 * 128 + 10, 3 * 128 + 5, 5 * 128 - 20, 3 * 128 - 10);
@@ -78,7 +79,10 @@ async fn rows_of_contiguous_tiles_cost_one_get_each_all_in_flight() {
 #[tokio::test]
 async fn without_the_cache_a_repeat_fetches_again() {
     let server = RangeServer::start(fixtures_dir()).await;
-    let cog = open_big(&server, Options::default().with_block_caching(BlockCaching::Off)).await;
+    let options = Options::default()
+        .with_block_caching(BlockCaching::Off)
+        .with_tile_caching(TileCaching::Off);
+    let cog = open_big(&server, options).await;
     let w = Window::new(0, 0, 256, 128);
     cog.read_window(w, 0).await.unwrap();
     let first = server.log().len();
@@ -352,4 +356,43 @@ async fn a_borrowed_mask_fetches_no_image_blocks_of_its_level() {
             );
         }
     }
+}
+
+/// With the decoded-tile cache (on by default), a repeated read neither
+/// fetches nor decodes: every tile comes from the cache, equal to the first.
+/// 100 concurrent first readers of one tile share one decode.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hot_tiles_decode_once() {
+    let server = RangeServer::start(fixtures_dir()).await;
+    let cog = open_big(&server, Options::default().with_block_caching(BlockCaching::Off)).await;
+    let w = Window::new(2 * 128 + 10, 3 * 128 + 5, 5 * 128 - 20, 3 * 128 - 10);
+    let a = cog.read_window(w, 0).await.unwrap().array;
+    let (decoded, misses) = (cog.stats().tiles_decoded, cog.stats().tile_cache_misses);
+    server.clear();
+    let b = cog.read_window(w, 0).await.unwrap().array;
+    assert_eq!(a, b);
+    assert_eq!(server.log().len(), 0, "the repeat fetched");
+    assert_eq!(cog.stats().tiles_decoded, decoded, "the repeat decoded");
+    assert_eq!(decoded, 15);
+    assert_eq!(cog.stats().tile_cache_misses, misses);
+    assert_eq!(cog.stats().tile_cache_hits, 15, "3 rows of 5 tiles");
+
+    server.set_latency(Duration::from_millis(50));
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let cog = cog.clone();
+            tokio::spawn(async move { cog.get_tile(7, 9, 0).await.map(|t| t.array) })
+        })
+        .collect();
+    let mut tiles = Vec::new();
+    for t in tasks {
+        tiles.push(t.await.unwrap().unwrap());
+    }
+    assert!(tiles.iter().all(|t| *t == tiles[0]));
+    assert_eq!(server.count("GET"), 1, "{:?}", server.log());
+    assert_eq!(
+        cog.stats().tiles_decoded,
+        decoded + 1,
+        "the other 99 waited for the one decode"
+    );
 }

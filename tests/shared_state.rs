@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_cog::BlockCache;
-use async_cog::{CogReader, Error, Options};
+use async_cog::{CogReader, Error, Options, TileCache, TileCaching};
 use bytes::Bytes;
 use support::{RangeServer, Validators, fixtures_dir, gdal_tile_hashes, tile_hashes};
 
@@ -42,7 +42,10 @@ async fn a_shared_cache_never_mixes_in_memory_files() {
         *v = !*v;
     }
     let cache = Arc::new(BlockCache::new(1 << 20));
-    let opts = Options::default().with_shared_block_cache(cache.clone());
+    let tiles = Arc::new(TileCache::new(1 << 20));
+    let opts = Options::default()
+        .with_shared_block_cache(cache.clone())
+        .with_tile_caching(TileCaching::Shared(tiles.clone()));
     let ra = CogReader::from_bytes(Bytes::from(a), opts.clone()).await.unwrap();
     let rb = CogReader::from_bytes(Bytes::from(b), opts).await.unwrap();
     let ta = ra.get_tile(0, 0, 0).await.unwrap().array;
@@ -60,6 +63,7 @@ async fn a_shared_cache_never_mixes_in_memory_files() {
         }
     }
     assert!(cache.hits() == 0, "nothing of A may serve B");
+    assert!(tiles.hits() == 0, "no decoded tile of A may serve B");
 }
 
 /// Writes `rel`'s bytes to `path` with modification time `mtime`.
@@ -91,7 +95,9 @@ async fn a_replaced_object_is_never_served_from_a_shared_cache() {
         let server = RangeServer::start(&dir).await;
         server.set_validators(mode);
         let cache = Arc::new(BlockCache::new(64 << 20));
-        let opts = Options::default().with_shared_block_cache(cache);
+        let opts = Options::default()
+            .with_shared_block_cache(cache)
+            .with_tile_caching(TileCaching::Shared(Arc::new(TileCache::new(64 << 20))));
         let first = CogReader::open_with(&server.url("a.tif"), opts.clone()).await.unwrap();
         let t = first.get_tile(0, 0, 0).await.unwrap().array;
         assert_eq!(tile_hashes(&t), gdal_tile_hashes(old, 0, 0, 0), "{mode:?}: old file");

@@ -19,8 +19,8 @@ use crate::error::{Error, Result};
 use crate::levels::Level;
 use crate::options::Options;
 use crate::profile::Profile;
-use crate::source::BlockCache;
 use crate::source::Fetcher;
+use crate::source::{BlockCache, TileCache};
 use crate::source::{ByteSource, ObjectInfo, RequestStats};
 use crate::tiff::{GhostArea, Ifd, RangeBuffers, Tag, TiffFile};
 
@@ -48,12 +48,22 @@ pub struct ReadStats {
     pub waiting: Duration,
     /// CPU time spent decoding tiles, summed over threads.
     pub decoding: Duration,
+    /// Tiles decoded (each decode once, however many reads shared it).
+    pub tiles_decoded: u64,
+    /// Tile lookups served by the decoded-tile cache (a shared cache counts
+    /// every reader's).
+    pub tile_cache_hits: u64,
+    /// Tile lookups the decoded-tile cache could not serve.
+    pub tile_cache_misses: u64,
 }
 
 struct Inner {
     source: Arc<ByteSource>,
     fetcher: Fetcher,
+    /// The decoded-tile cache, when on.
+    tile_cache: Option<Arc<TileCache>>,
     decode_nanos: AtomicU64,
+    tiles_decoded: AtomicU64,
     options: Options,
     tiff: TiffFile,
     levels: Vec<Level>,
@@ -147,6 +157,9 @@ impl CogReader {
             cache_misses: cache.map_or(0, |c| c.misses()),
             waiting: Duration::from_nanos(self.inner.fetcher.wait_nanos()),
             decoding: Duration::from_nanos(self.inner.decode_nanos.load(Ordering::Relaxed)),
+            tiles_decoded: self.inner.tiles_decoded.load(Ordering::Relaxed),
+            tile_cache_hits: self.inner.tile_cache.as_ref().map_or(0, |c| c.hits()),
+            tile_cache_misses: self.inner.tile_cache.as_ref().map_or(0, |c| c.misses()),
         }
     }
 

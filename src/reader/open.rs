@@ -13,11 +13,11 @@ use object_store::path::Path;
 
 use crate::error::{Error, Location, Result};
 use crate::levels::classify;
-use crate::options::{BlockCaching, Options};
+use crate::options::{BlockCaching, Options, TileCaching};
 use crate::profile::Profile;
 use crate::source::Fetcher;
 use crate::source::cache::CachedHeader;
-use crate::source::{BlockCache, ByteSource, identity, resolve};
+use crate::source::{BlockCache, ByteSource, TileCache, identity, resolve};
 use crate::tiff::{DecodeResult, HeaderDecoder, RangeBuffers, TiffFile};
 
 use super::{CogReader, Inner};
@@ -117,7 +117,13 @@ impl CogReader {
             inner: Arc::new(Inner {
                 source,
                 fetcher,
+                tile_cache: match options.tile_caching() {
+                    TileCaching::Shared(shared) => Some(shared.clone()),
+                    TileCaching::Own(bytes) => Some(Arc::new(TileCache::new(*bytes))),
+                    _ => None,
+                },
                 decode_nanos: AtomicU64::new(0),
+                tiles_decoded: AtomicU64::new(0),
                 options,
                 tiff,
                 levels,

@@ -146,7 +146,7 @@ impl CogReader {
                 let fill = <$t>::from_nodata(fill).unwrap_or_else(|| <$t>::from_f64(fill.as_f64()));
                 let out = Arc::new(Mutex::new((vec![fill; n], vec![true; n])));
                 let (p, o) = (paste.clone(), out.clone());
-                let paste = move |tx: u64, ty: u64, tile: MaskedArray| -> Result<()> {
+                let paste = move |tx: u64, ty: u64, tile: Arc<MaskedArray>| -> Result<()> {
                     let mut g = o.lock().unwrap_or_else(|e| e.into_inner());
                     let (data, mask) = &mut *g;
                     p.paste::<$t>(tx, ty, &tile, data, mask);

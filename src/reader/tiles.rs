@@ -2,6 +2,7 @@
 //! of merged requests through the block cache, then decoded on the blocking
 //! pool, at most one tile per core at a time.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -14,6 +15,7 @@ use crate::levels::Level;
 use crate::plan::{BlockIndex, TilePlan};
 use crate::raster::MaskedArray;
 use crate::request::Raster;
+use crate::source::TileKey;
 use crate::tiff::{Limits, RangeBuffers, Value};
 
 use super::CogReader;
@@ -49,7 +51,7 @@ impl CogReader {
         let mut distinct = blocks.to_vec();
         distinct.sort_unstable();
         distinct.dedup();
-        let mut decoded: Vec<Option<MaskedArray>> = self
+        let mut decoded: Vec<Option<Arc<MaskedArray>>> = self
             .decode_tiles(&distinct, z, false, None, |_, _, t| Ok(t))
             .await?
             .into_iter()
@@ -81,12 +83,14 @@ impl CogReader {
                     *u == 0
                 });
                 let slot = decoded.get_mut(i);
-                let array = if last {
+                let shared = if last {
                     slot.and_then(Option::take)
                 } else {
                     slot.and_then(|a| a.clone())
                 }
                 .ok_or_else(|| Error::Internal(format!("block {xy:?} was not decoded")))?;
+                // The tile cache may hold it too: then it is copied.
+                let array = Arc::try_unwrap(shared).unwrap_or_else(|a| (*a).clone());
                 let (col, row) = (xy.0.saturating_mul(bw), xy.1.saturating_mul(bh));
                 let window = Window::from_f64(col as f64, row as f64, bw as f64, bh as f64);
                 let (_, rows, cols) = array.shape();
@@ -98,8 +102,10 @@ impl CogReader {
     /// Fetches the tiles of level `z` (one batch of merged requests through
     /// the block cache), decodes each on the blocking pool and hands it to
     /// `then(x, y, tile)` there, so that consumers paste in parallel with
-    /// the decoding of other tiles. At most one tile per core decodes at a
-    /// time; results come back in the order of `tiles`.
+    /// the decoding of other tiles. Tiles in the decoded-tile cache are
+    /// neither fetched nor decoded; concurrent reads of one tile share its
+    /// decode. At most one tile per core decodes at a time; results come
+    /// back in the order of `tiles`.
     pub(crate) async fn decode_tiles<T, F>(
         &self,
         tiles: &[(u64, u64)],
@@ -110,12 +116,100 @@ impl CogReader {
     ) -> Result<Vec<T>>
     where
         T: Send + 'static,
-        F: Fn(u64, u64, MaskedArray) -> Result<T> + Send + Sync + 'static,
+        F: Fn(u64, u64, Arc<MaskedArray>) -> Result<T> + Send + Sync + 'static,
     {
         let level = Arc::new(self.level(z)?.clone());
         self.check_tile_budget(&level, tiles.len())?;
         // Only a level with a mask can lend it without its image blocks.
         let mask_only = mask_only && level.mask.is_some();
+        let tile_cache = self.inner.tile_cache.clone();
+        let object = self.inner.source.object_id();
+        let key = |x: u64, y: u64| TileKey {
+            object: object.clone(),
+            ifd: level.image.ifd,
+            x,
+            y,
+            mask_only,
+        };
+        let mut cached = HashMap::new();
+        if let Some(cache) = &tile_cache {
+            for &(x, y) in tiles {
+                if let Some(t) = cache.get(&key(x, y)).await {
+                    cached.insert((x, y), t);
+                }
+            }
+        }
+        let missing: Vec<(u64, u64)> = tiles.iter().copied().filter(|xy| !cached.contains_key(xy)).collect();
+        let mut plans = HashMap::new();
+        let mut buffers = Arc::new(RangeBuffers::new());
+        if !missing.is_empty() {
+            for (x, y, plan) in self.plan_tiles(&level, &missing, mask_only).await? {
+                plans.insert((x, y), plan);
+            }
+            let ranges: Vec<_> = plans.values().flat_map(TilePlan::chunk_ranges).collect();
+            buffers = Arc::new(self.fetch_blocks(&ranges).await?);
+        }
+        let ctx = Arc::new(self.decode_context(&level));
+        let total = tiles.len() as u64;
+        let done = Arc::new(AtomicU64::new(0));
+        let then = Arc::new(then);
+        let mut jobs = Vec::with_capacity(tiles.len());
+        for &(x, y) in tiles {
+            let hit = cached.get(&(x, y)).cloned();
+            let plan = plans.remove(&(x, y));
+            let (level, buffers, ctx, then) = (level.clone(), buffers.clone(), ctx.clone(), then.clone());
+            let (reader, done, progress) = (self.clone(), done.clone(), progress.clone());
+            let (cache, key) = (tile_cache.clone(), key(x, y));
+            jobs.push(async move {
+                let tile = match (hit, plan) {
+                    (Some(t), _) => t,
+                    (None, Some(plan)) => {
+                        let decode = async move {
+                            tokio::task::spawn_blocking(move || {
+                                let started = thread_cpu_nanos();
+                                let tile = plan.decode(&level, &buffers, &ctx);
+                                reader
+                                    .inner
+                                    .decode_nanos
+                                    .fetch_add(thread_cpu_nanos().saturating_sub(started), Ordering::Relaxed);
+                                reader.inner.tiles_decoded.fetch_add(1, Ordering::Relaxed);
+                                tile
+                            })
+                            .await
+                            .map_err(|e| Error::Internal(format!("tile decoding task failed: {e}")))?
+                        };
+                        match &cache {
+                            Some(cache) => cache.get_or_decode(key, decode).await?,
+                            None => Arc::new(decode.await?),
+                        }
+                    }
+                    (None, None) => return Err(Error::Internal(format!("tile ({x}, {y}) was not planned"))),
+                };
+                let r = tokio::task::spawn_blocking(move || then(x, y, tile))
+                    .await
+                    .map_err(|e| Error::Internal(format!("tile task failed: {e}")))?;
+                if let Some(p) = progress {
+                    p(done.fetch_add(1, Ordering::Relaxed) + 1, total);
+                }
+                r
+            });
+        }
+        // A bounded number of tiles at a time, in order.
+        futures::stream::iter(jobs)
+            .buffered(decode_slots())
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect()
+    }
+
+    /// The fetch and decode plan of each tile of `tiles` at `level`.
+    async fn plan_tiles(
+        &self,
+        level: &Level,
+        tiles: &[(u64, u64)],
+        mask_only: bool,
+    ) -> Result<Vec<(u64, u64, TilePlan)>> {
         let mut arrays = Vec::new();
         if !mask_only {
             arrays.extend([
@@ -138,13 +232,13 @@ impl CogReader {
             Some(m) => Some((self.block_offsets(m.ifd).await?, self.block_byte_counts(m.ifd).await?)),
             None => None,
         };
-        let plans = tiles
+        tiles
             .iter()
             .map(|&(x, y)| {
                 let index = image_arrays.as_ref().map(|(o, c)| BlockIndex { offsets: o, counts: c });
                 let mask_index = mask_arrays.as_ref().map(|(o, c)| BlockIndex { offsets: o, counts: c });
                 TilePlan::new(
-                    &level,
+                    level,
                     x,
                     y,
                     index,
@@ -155,35 +249,6 @@ impl CogReader {
                 .map(|p| (x, y, p))
                 .map_err(|e| e.with_source(self.url()))
             })
-            .collect::<Result<Vec<_>>>()?;
-        let ranges: Vec<_> = plans.iter().flat_map(|(_, _, p)| p.chunk_ranges()).collect();
-        let buffers = Arc::new(self.fetch_blocks(&ranges).await?);
-        let ctx = Arc::new(self.decode_context(&level));
-        let total = plans.len() as u64;
-        let done = Arc::new(AtomicU64::new(0));
-        let then = Arc::new(then);
-        let decodes = plans.into_iter().map(|(x, y, plan)| {
-            let (level, buffers, ctx, then) = (level.clone(), buffers.clone(), ctx.clone(), then.clone());
-            let (reader, done, progress) = (self.clone(), done.clone(), progress.clone());
-            tokio::task::spawn_blocking(move || {
-                let started = thread_cpu_nanos();
-                let tile = plan.decode(&level, &buffers, &ctx);
-                reader
-                    .inner
-                    .decode_nanos
-                    .fetch_add(thread_cpu_nanos().saturating_sub(started), Ordering::Relaxed);
-                let r = tile.and_then(|t| then(x, y, t));
-                if let Some(p) = progress {
-                    p(done.fetch_add(1, Ordering::Relaxed) + 1, total);
-                }
-                r
-            })
-        });
-        // Tasks are spawned as the stream is polled: a bounded number at a time.
-        let results: Vec<_> = futures::stream::iter(decodes).buffered(decode_slots()).collect().await;
-        results
-            .into_iter()
-            .map(|r| r.map_err(|e| Error::Internal(format!("tile decoding task failed: {e}")))?)
             .collect()
     }
 

@@ -18,6 +18,7 @@ mod fetch;
 mod layers;
 #[cfg(feature = "http")]
 mod signed;
+mod tile_cache;
 mod transport;
 mod url;
 
@@ -31,6 +32,8 @@ use object_store::{GetOptions, GetRange, ObjectStore};
 
 use crate::error::{Error, Result};
 pub use cache::{BlockCache, HeaderCache};
+pub use tile_cache::TileCache;
+pub(crate) use tile_cache::TileKey;
 
 pub(crate) use fetch::Fetcher;
 pub use transport::Transport;
