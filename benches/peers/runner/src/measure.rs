@@ -1,0 +1,48 @@
+//! Wall time, process CPU time and peak RSS around a measured part.
+
+use std::time::Instant;
+
+use serde_json::{Value, json};
+
+/// A measurement in progress.
+pub struct Span {
+    wall: Instant,
+    cpu_us: u64,
+    maxrss_kb: i64,
+}
+
+fn usage() -> libc::rusage {
+    // SAFETY: an all-zero rusage is a valid value for getrusage to fill.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `u` is a valid, writable rusage.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    u
+}
+
+fn cpu_us(u: &libc::rusage) -> u64 {
+    let t = |tv: libc::timeval| tv.tv_sec as u64 * 1_000_000 + tv.tv_usec as u64;
+    t(u.ru_utime) + t(u.ru_stime)
+}
+
+impl Span {
+    /// Starts measuring.
+    pub fn start() -> Span {
+        let u = usage();
+        Span {
+            wall: Instant::now(),
+            cpu_us: cpu_us(&u),
+            maxrss_kb: u.ru_maxrss,
+        }
+    }
+
+    /// Stops: `wall_ms`, `cpu_ms`, `peak_rss_growth_kb`.
+    pub fn stop(self) -> Value {
+        let wall = self.wall.elapsed();
+        let u = usage();
+        json!({
+            "wall_ms": wall.as_secs_f64() * 1e3,
+            "cpu_ms": (cpu_us(&u) - self.cpu_us) as f64 / 1e3,
+            "peak_rss_growth_kb": u.ru_maxrss - self.maxrss_kb,
+        })
+    }
+}
