@@ -236,13 +236,15 @@ async fn progress_counts_every_tile_of_a_read() {
 /// 64 concurrent first reads of different tiles load the deferred block
 /// arrays once: the server sees the array request(s) one reader needs plus
 /// one request per tile (it once saw 128 GETs: the arrays once per task).
+/// The tiles are in the last two rows, whose array entries lie past the
+/// opening GET.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_first_reads_load_the_block_arrays_once() {
     let server = RangeServer::start(fixtures_dir()).await;
     // What one first read costs beyond its tile: the array request(s).
     let one = CogReader::open(&server.url(BIG)).await.unwrap();
     server.clear();
-    one.get_tile(0, 0, 0).await.unwrap();
+    one.get_tile(0, 46, 0).await.unwrap();
     let array_gets = server.count("GET") - 1;
     assert!(array_gets >= 1, "the arrays of {BIG} lie past the opening GET");
 
@@ -253,7 +255,7 @@ async fn concurrent_first_reads_load_the_block_arrays_once() {
     let reads: Vec<_> = (0..64u64)
         .map(|i| {
             let cog = cog.clone();
-            tokio::spawn(async move { cog.get_tile(i % 40, i / 40, 0).await })
+            tokio::spawn(async move { cog.get_tile(i % 40, 46 - i / 40, 0).await })
         })
         .collect();
     for r in reads {
@@ -394,5 +396,36 @@ async fn hot_tiles_decode_once() {
         cog.stats().tiles_decoded,
         decoded + 1,
         "the other 99 waited for the one decode"
+    );
+}
+
+/// A first read loads only the pages of the block arrays that hold its
+/// tiles' entries, not the whole arrays (a 200000² sparse COG's arrays are
+/// megabytes; GDAL reads them piecewise too). Pixels still equal GDAL's.
+#[tokio::test]
+async fn a_first_read_fetches_only_its_pages_of_the_block_arrays() {
+    let server = RangeServer::start(fixtures_dir()).await;
+    let cog = CogReader::open(&server.url(BIG)).await.unwrap();
+    let opened = server.log().iter().filter_map(|l| l.range).map(|r| r.1).max().unwrap();
+    // Level 0's byte counts straddle the end of the opening GET: loading
+    // the array whole would fetch the rest of it.
+    let counts_range = cog.ifds()[0]
+        .entry(async_cog::tiff::Tag::TileByteCounts)
+        .unwrap()
+        .deferred_range()
+        .expect("deferred");
+    let whole_rest = counts_range.end - opened.max(counts_range.start);
+    assert!(whole_rest > 2048, "{counts_range:?}, opened 0..{opened}");
+    server.clear();
+    let t = cog.get_tile(20, 46, 0).await.unwrap().array;
+    assert_eq!(support::tile_hashes(&t), support::gdal_tile_hashes(BIG, 0, 20, 46));
+    let log = server.log();
+    let counts = cog.block_byte_counts(0).await.unwrap();
+    let tile = counts[46 * 47 + 20] + 8;
+    let arrays: u64 = log.iter().map(|l| l.bytes).sum::<u64>() - tile;
+    // Entry 2182 of a LONG array lies in its third 4 KiB page.
+    assert!(
+        arrays <= counts_range.end - (counts_range.start + 2 * 4096),
+        "{arrays} bytes of arrays fetched for one tile, {whole_rest} would load the array whole: {log:?}"
     );
 }

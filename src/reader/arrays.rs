@@ -88,7 +88,7 @@ impl CogReader {
 
     /// The decoded size of the deferred arrays in `todo`, refused when it
     /// would take the reader past `max_deferred_bytes`.
-    fn deferred_cost(&self, todo: &[(usize, Tag)]) -> Result<u64> {
+    pub(super) fn deferred_cost(&self, todo: &[(usize, Tag)]) -> Result<u64> {
         let bytes = todo
             .iter()
             .fold(0u64, |n, &(ifd, tag)| n.saturating_add(self.deferred_len(ifd, tag)));
@@ -100,6 +100,11 @@ impl CogReader {
             Location::new().source(self.url()).ifd(todo.first().map_or(0, |t| t.0)),
         )?;
         Ok(bytes)
+    }
+
+    /// The array, if it was already loaded whole.
+    pub(super) fn whole_array(&self, ifd: usize, tag: Tag) -> Option<Arc<Vec<u64>>> {
+        self.cell(ifd, tag).get().cloned()
     }
 
     fn cell(&self, ifd: usize, tag: Tag) -> ArrayCell {

@@ -26,6 +26,7 @@ use crate::tiff::{GhostArea, Ifd, RangeBuffers, Tag, TiffFile};
 
 mod arrays;
 mod open;
+mod pages;
 mod read;
 mod tiles;
 
@@ -72,6 +73,8 @@ struct Inner {
     /// The bytes fetched while opening, kept so later loads skip them.
     header_bytes: RangeBuffers,
     arrays: Mutex<HashMap<(usize, Tag), ArrayCell>>,
+    /// Deferred block arrays being loaded page by page.
+    paged: Mutex<HashMap<(usize, Tag), pages::SharedPages>>,
     /// Bytes of deferred arrays decoded so far (against `max_deferred_bytes`).
     deferred_bytes: AtomicU64,
 }

@@ -131,6 +131,7 @@ impl CogReader {
                 open_stats,
                 header_bytes,
                 arrays: Mutex::new(HashMap::new()),
+                paged: Mutex::new(HashMap::new()),
                 deferred_bytes: AtomicU64::new(0),
             }),
         })

@@ -203,40 +203,58 @@ impl CogReader {
             .collect()
     }
 
-    /// The fetch and decode plan of each tile of `tiles` at `level`.
+    /// The fetch and decode plan of each tile of `tiles` at `level`. Only
+    /// the block-array entries these tiles need are loaded (see `pages`).
     async fn plan_tiles(
         &self,
         level: &Level,
         tiles: &[(u64, u64)],
         mask_only: bool,
     ) -> Result<Vec<(u64, u64, TilePlan)>> {
-        let mut arrays = Vec::new();
-        if !mask_only {
-            arrays.extend([
-                (level.image.ifd, level.image.offsets_tag()),
-                (level.image.ifd, level.image.byte_counts_tag()),
-            ]);
-        }
-        if let Some(m) = &level.mask {
-            arrays.extend([(m.ifd, m.offsets_tag()), (m.ifd, m.byte_counts_tag())]);
-        }
-        self.load_tag_arrays(&arrays).await?;
+        let img = &level.image;
+        let across = img.blocks_across();
+        let plane = across.saturating_mul(img.blocks_down());
+        let blocks: Vec<u64> = tiles
+            .iter()
+            .map(|&(x, y)| y.saturating_mul(across).saturating_add(x))
+            .collect();
+        let as_index = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+        let image_entries: Vec<usize> = if img.strip_chop.is_some() {
+            vec![0]
+        } else if img.planar_config == crate::tiff::PlanarConfig::Planar {
+            (0..u64::from(img.samples_per_pixel))
+                .flat_map(|b| {
+                    blocks
+                        .iter()
+                        .map(move |&i| as_index(b.saturating_mul(plane).saturating_add(i)))
+                })
+                .collect()
+        } else {
+            blocks.iter().map(|&i| as_index(i)).collect()
+        };
+        let mask_entries: Vec<usize> = blocks.iter().map(|&i| as_index(i)).collect();
         let image_arrays = match mask_only {
             true => None,
             false => Some((
-                self.block_offsets(level.image.ifd).await?,
-                self.block_byte_counts(level.image.ifd).await?,
+                self.array_entries(img.ifd, img.offsets_tag(), &image_entries).await?,
+                self.array_entries(img.ifd, img.byte_counts_tag(), &image_entries)
+                    .await?,
             )),
         };
         let mask_arrays = match &level.mask {
-            Some(m) => Some((self.block_offsets(m.ifd).await?, self.block_byte_counts(m.ifd).await?)),
+            Some(m) => Some((
+                self.array_entries(m.ifd, m.offsets_tag(), &mask_entries).await?,
+                self.array_entries(m.ifd, m.byte_counts_tag(), &mask_entries).await?,
+            )),
             None => None,
         };
+        let image_guards = image_arrays.as_ref().map(|(o, c)| (o.read(), c.read()));
+        let mask_guards = mask_arrays.as_ref().map(|(o, c)| (o.read(), c.read()));
         tiles
             .iter()
             .map(|&(x, y)| {
-                let index = image_arrays.as_ref().map(|(o, c)| BlockIndex { offsets: o, counts: c });
-                let mask_index = mask_arrays.as_ref().map(|(o, c)| BlockIndex { offsets: o, counts: c });
+                let index = image_guards.as_ref().map(|(o, c)| BlockIndex { offsets: o, counts: c });
+                let mask_index = mask_guards.as_ref().map(|(o, c)| BlockIndex { offsets: o, counts: c });
                 TilePlan::new(
                     level,
                     x,
