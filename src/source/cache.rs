@@ -30,34 +30,77 @@ pub struct BlockKey {
     pub end: u64,
 }
 
-/// A byte-bounded cache of block bytes.
-pub struct BlockCache {
-    inner: moka::future::Cache<BlockKey, Bytes>,
+/// A byte-weighted moka cache that counts its hits and misses: the block
+/// cache and the decoded-tile cache are each one of these.
+pub(crate) struct Counted<K, V> {
+    pub(crate) inner: moka::future::Cache<K, V>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
 
-impl std::fmt::Debug for BlockCache {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BlockCache")
-            .field("bytes", &self.inner.weighted_size())
-            .field("entries", &self.inner.entry_count())
-            .finish()
-    }
-}
-
-impl BlockCache {
-    /// A cache holding at most `max_bytes` bytes of blocks.
-    pub fn new(max_bytes: u64) -> Self {
+impl<K, V> Counted<K, V>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    /// At most `max_bytes`, each value weighing `weigh(value)` bytes.
+    pub(crate) fn new(max_bytes: u64, weigh: fn(&V) -> u32) -> Self {
         let inner = moka::future::Cache::builder()
             .max_capacity(max_bytes)
-            .weigher(|_k: &BlockKey, v: &Bytes| u32::try_from(v.len()).unwrap_or(u32::MAX))
+            .weigher(move |_k: &K, v: &V| weigh(v))
             .build();
         Self {
             inner,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
+    }
+
+    /// The cached value, counting a hit or a miss.
+    pub(crate) async fn get(&self, key: &K) -> Option<V> {
+        let v = self.inner.get(key).await;
+        let counter = if v.is_some() { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
+        v
+    }
+
+    /// Bytes held (after pending evictions are applied).
+    pub(crate) async fn weighted_size(&self) -> u64 {
+        self.inner.run_pending_tasks().await;
+        self.inner.weighted_size()
+    }
+
+    pub(crate) fn hits(&self) -> u64 {
+        self.hits.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn misses(&self) -> u64 {
+        self.misses.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn debug(&self, name: &str, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct(name)
+            .field("bytes", &self.inner.weighted_size())
+            .field("entries", &self.inner.entry_count())
+            .finish()
+    }
+}
+
+/// A byte-bounded cache of block bytes.
+pub struct BlockCache(Counted<BlockKey, Bytes>);
+
+impl std::fmt::Debug for BlockCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.debug("BlockCache", f)
+    }
+}
+
+impl BlockCache {
+    /// A cache holding at most `max_bytes` bytes of blocks.
+    pub fn new(max_bytes: u64) -> Self {
+        Self(Counted::new(max_bytes, |v: &Bytes| {
+            u32::try_from(v.len()).unwrap_or(u32::MAX)
+        }))
     }
 
     /// The key of `range` of `object`.
@@ -71,31 +114,27 @@ impl BlockCache {
 
     /// The cached bytes, counting a hit or a miss.
     pub async fn get(&self, key: &BlockKey) -> Option<Bytes> {
-        let v = self.inner.get(key).await;
-        let counter = if v.is_some() { &self.hits } else { &self.misses };
-        counter.fetch_add(1, Ordering::Relaxed);
-        v
+        self.0.get(key).await
     }
 
     /// Stores `bytes` under `key`.
     pub async fn insert(&self, key: BlockKey, bytes: Bytes) {
-        self.inner.insert(key, bytes).await;
+        self.0.inner.insert(key, bytes).await;
     }
 
     /// Bytes held (after pending evictions are applied).
     pub async fn weighted_size(&self) -> u64 {
-        self.inner.run_pending_tasks().await;
-        self.inner.weighted_size()
+        self.0.weighted_size().await
     }
 
     /// Lookups that found bytes.
     pub fn hits(&self) -> u64 {
-        self.hits.load(Ordering::Relaxed)
+        self.0.hits()
     }
 
     /// Lookups that did not.
     pub fn misses(&self) -> u64 {
-        self.misses.load(Ordering::Relaxed)
+        self.0.misses()
     }
 }
 

@@ -10,8 +10,8 @@
 //! key). May use: `source`, `raster`, `error`.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::cache::Counted;
 use crate::error::{Error, Result};
 use crate::raster::MaskedArray;
 use crate::source::ObjectId;
@@ -33,23 +33,16 @@ pub(crate) struct TileKey {
 }
 
 /// A byte-bounded cache of decoded tiles.
-pub struct TileCache {
-    inner: moka::future::Cache<TileKey, Arc<MaskedArray>>,
-    hits: AtomicU64,
-    misses: AtomicU64,
-}
+pub struct TileCache(Counted<TileKey, Arc<MaskedArray>>);
 
 impl std::fmt::Debug for TileCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TileCache")
-            .field("bytes", &self.inner.weighted_size())
-            .field("entries", &self.inner.entry_count())
-            .finish()
+        self.0.debug("TileCache", f)
     }
 }
 
 /// Bytes a decoded tile holds.
-fn weight(tile: &MaskedArray) -> u32 {
+fn weight(tile: &Arc<MaskedArray>) -> u32 {
     let (b, r, c) = tile.data.shape();
     let samples = b.saturating_mul(r).saturating_mul(c);
     let bytes = samples
@@ -61,23 +54,12 @@ fn weight(tile: &MaskedArray) -> u32 {
 impl TileCache {
     /// A cache holding at most `max_bytes` bytes of decoded tiles.
     pub fn new(max_bytes: u64) -> Self {
-        let inner = moka::future::Cache::builder()
-            .max_capacity(max_bytes)
-            .weigher(|_k: &TileKey, v: &Arc<MaskedArray>| weight(v))
-            .build();
-        Self {
-            inner,
-            hits: AtomicU64::new(0),
-            misses: AtomicU64::new(0),
-        }
+        Self(Counted::new(max_bytes, weight))
     }
 
     /// The cached tile, counting a hit or a miss.
     pub(crate) async fn get(&self, key: &TileKey) -> Option<Arc<MaskedArray>> {
-        let v = self.inner.get(key).await;
-        let counter = if v.is_some() { &self.hits } else { &self.misses };
-        counter.fetch_add(1, Ordering::Relaxed);
-        v
+        self.0.get(key).await
     }
 
     /// The tile under `key`, decoded by `decode` unless it is cached or
@@ -86,7 +68,8 @@ impl TileCache {
     where
         F: std::future::Future<Output = Result<MaskedArray>>,
     {
-        self.inner
+        self.0
+            .inner
             .try_get_with(key, async move { decode.await.map(Arc::new) })
             .await
             .map_err(|e: Arc<Error>| (*e).clone())
@@ -94,17 +77,16 @@ impl TileCache {
 
     /// Bytes held (after pending evictions are applied).
     pub async fn weighted_size(&self) -> u64 {
-        self.inner.run_pending_tasks().await;
-        self.inner.weighted_size()
+        self.0.weighted_size().await
     }
 
     /// Lookups that found a tile.
     pub fn hits(&self) -> u64 {
-        self.hits.load(Ordering::Relaxed)
+        self.0.hits()
     }
 
     /// Lookups that did not.
     pub fn misses(&self) -> u64 {
-        self.misses.load(Ordering::Relaxed)
+        self.0.misses()
     }
 }
