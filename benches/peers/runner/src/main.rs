@@ -1,7 +1,7 @@
 //! One benchmark measurement in a fresh process, printed as one JSON line:
 //! `peer_runner READER CASE SRC [ARGS...] [--threads N]`.
 //!
-//! READER is `async-cog` (or a peer crate, see `peers.rs`). CASE is one of
+//! READER is `async-cog` or `async-tiff` (see `peers.rs`). CASE is one of
 //! `window X Y W H`, `decode`, `warm_tile X Y N`, `opens N C`,
 //! `one_tile X Y`. Wall time, this process's CPU time (user + system, all
 //! threads) and peak RSS growth cover the measured part only; `run.py`
@@ -9,6 +9,7 @@
 
 mod measure;
 mod ours;
+mod peers;
 
 use std::process::ExitCode;
 
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
     let result = rt.block_on(async {
         match reader.as_str() {
             "async-cog" => ours::run(&case, &src, &nums).await,
+            "async-tiff" => peers::run(&case, &src, &nums).await,
             other => Err(format!("unknown reader {other}")),
         }
     });
