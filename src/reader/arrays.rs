@@ -124,10 +124,10 @@ impl CogReader {
         let mut missing = Vec::new();
         for &(ifd, tag) in wanted {
             if let Some(r) = entry(ifd, tag)?.deferred_range() {
-                missing.extend(self.inner.header_bytes.missing(r));
+                missing.extend(self.inner.fetcher.held().missing(r));
             }
         }
-        let mut buffers = self.inner.header_bytes.clone();
+        let mut buffers = self.inner.fetcher.held().clone();
         if !missing.is_empty() {
             let fetched = self.inner.fetcher.fetch_metadata(&missing).await?;
             for r in missing {

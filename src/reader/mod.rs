@@ -22,7 +22,7 @@ use crate::profile::Profile;
 use crate::source::Fetcher;
 use crate::source::{BlockCache, TileCache};
 use crate::source::{ByteSource, ObjectInfo, RequestStats};
-use crate::tiff::{GhostArea, Ifd, RangeBuffers, Tag, TiffFile};
+use crate::tiff::{GhostArea, Ifd, Tag, TiffFile};
 
 mod arrays;
 mod open;
@@ -70,8 +70,6 @@ struct Inner {
     levels: Vec<Level>,
     profile: Profile,
     open_stats: RequestStats,
-    /// The bytes fetched while opening, kept so later loads skip them.
-    header_bytes: RangeBuffers,
     arrays: Mutex<HashMap<(usize, Tag), ArrayCell>>,
     /// Deferred block arrays being loaded page by page.
     paged: Mutex<HashMap<(usize, Tag), pages::SharedPages>>,

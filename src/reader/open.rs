@@ -109,6 +109,7 @@ impl CogReader {
                 (tiff, bytes)
             }
         };
+        fetcher.hold(header_bytes);
         let levels = classify(&tiff).map_err(tag)?;
         let profile = Profile::build(&tiff, &levels).map_err(tag)?;
         let open_stats = source.stats();
@@ -129,7 +130,6 @@ impl CogReader {
                 levels,
                 profile,
                 open_stats,
-                header_bytes,
                 arrays: Mutex::new(HashMap::new()),
                 paged: Mutex::new(HashMap::new()),
                 deferred_bytes: AtomicU64::new(0),

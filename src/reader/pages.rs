@@ -83,18 +83,7 @@ impl CogReader {
             return Ok(ArrayView::Paged(array));
         }
         let ranges: Vec<_> = wanted.iter().map(|(_, r)| r.clone()).collect();
-        let mut held = Vec::new();
-        let mut missing = Vec::new();
-        for r in &ranges {
-            match self.inner.header_bytes.get(r.clone()) {
-                Some(b) => held.push((r.start, b)),
-                None => missing.push(r.clone()),
-            }
-        }
-        let mut fetched = self.inner.fetcher.fetch_metadata(&missing).await?;
-        for (start, b) in held {
-            fetched.push(start, b);
-        }
+        let fetched = self.inner.fetcher.fetch_metadata(&ranges).await?;
         let order = self.tiff().header.byte_order;
         let mut decoded = Vec::with_capacity(wanted.len());
         for (p, r) in wanted {

@@ -147,7 +147,7 @@ impl CogReader {
                 plans.insert((x, y), plan);
             }
             let ranges: Vec<_> = plans.values().flat_map(TilePlan::chunk_ranges).collect();
-            buffers = Arc::new(self.fetch_blocks(&ranges).await?);
+            buffers = Arc::new(self.inner.fetcher.fetch(&ranges).await?);
         }
         let ctx = Arc::new(self.decode_context(&level));
         let total = tiles.len() as u64;
@@ -268,21 +268,6 @@ impl CogReader {
                 .map_err(|e| e.with_source(self.url()))
             })
             .collect()
-    }
-
-    /// The bytes of block ranges: those inside the bytes fetched at open
-    /// (a small COG's tiles often are) from there, the rest through the
-    /// fetcher.
-    async fn fetch_blocks(&self, ranges: &[std::ops::Range<u64>]) -> Result<RangeBuffers> {
-        let held = &self.inner.header_bytes;
-        let (inside, outside): (Vec<_>, Vec<_>) = ranges.iter().cloned().partition(|r| held.get(r.clone()).is_some());
-        let mut buffers = self.inner.fetcher.fetch(&outside).await?;
-        for r in inside {
-            if let Some(b) = held.get(r.clone()) {
-                buffers.push(r.start, b);
-            }
-        }
-        Ok(buffers)
     }
 
     /// Refuses, before anything is fetched or allocated, blocks larger than

@@ -6,7 +6,8 @@
 //! well as tiles ([`Fetcher::fetch`]). The ranges are merged into requests
 //! by the one coalescer ([`super::coalesce`]).
 //!
-//! [`Fetcher::fetch`] serves cached blocks, waits on requests already in
+//! [`Fetcher::fetch`] serves blocks that lie in the bytes fetched at open
+//! ([`Fetcher::hold`]) and cached blocks, waits on requests already in
 //! flight that carry a block (so concurrent reads of one tile cost one
 //! request), and issues the rest concurrently (at most `max_concurrency`
 //! in flight per reader, across all its reads, by the [`Bounded`] layer
@@ -49,6 +50,8 @@ pub struct Fetcher {
     cache: Option<Arc<BlockCache>>,
     gap: Option<u64>,
     cap: u64,
+    /// The bytes fetched while opening, set once the header is parsed.
+    held: std::sync::OnceLock<RangeBuffers>,
     inflight: Flights,
     wait_nanos: AtomicU64,
 }
@@ -68,9 +71,22 @@ impl Fetcher {
             cache,
             gap,
             cap,
+            held: std::sync::OnceLock::new(),
             inflight: Arc::default(),
             wait_nanos: AtomicU64::new(0),
         }
+    }
+
+    /// Keeps the bytes fetched while opening: later fetches take blocks
+    /// that lie inside them from there (a small COG's tiles often do).
+    pub fn hold(&self, bytes: RangeBuffers) {
+        let _ = self.held.set(bytes);
+    }
+
+    /// The bytes fetched while opening (empty until [`Fetcher::hold`]).
+    pub fn held(&self) -> &RangeBuffers {
+        static EMPTY: std::sync::LazyLock<RangeBuffers> = std::sync::LazyLock::new(RangeBuffers::new);
+        self.held.get().unwrap_or(&EMPTY)
     }
 
     /// The cache in use, if any.
@@ -121,6 +137,10 @@ impl Fetcher {
         let mut buffers = RangeBuffers::new();
         let mut missing = Vec::new();
         for c in chunks {
+            if let Some(b) = self.held().get(c.clone()) {
+                buffers.push(c.start, b);
+                continue;
+            }
             let cached = match cache {
                 Some(cache) => cache.get(&BlockCache::key(&object, c)).await,
                 None => None,
