@@ -46,3 +46,10 @@ impl Span {
         })
     }
 }
+
+/// Stores `count` per second of `clock` (`"wall_ms"` or `"cpu_ms"`) under
+/// `key`.
+pub fn rate(out: &mut Value, key: &str, count: f64, clock: &str) {
+    let seconds = out[clock].as_f64().unwrap_or(f64::NAN) / 1e3;
+    out[key] = json!(count / seconds);
+}

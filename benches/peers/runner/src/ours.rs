@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_cog::{BlockCaching, CogReader, Options, TileCaching, Window};
 use serde_json::{Value, json};
 
-use crate::measure::Span;
+use crate::measure::{Span, rate};
 
 fn arg(nums: &[u64], i: usize, what: &str) -> Result<u64, String> {
     nums.get(i).copied().ok_or_else(|| format!("missing argument {what}"))
@@ -16,10 +16,18 @@ pub async fn run(case: &str, src: &str, nums: &[u64]) -> Result<Value, String> {
     let e = |e: async_cog::Error| e.to_string();
     match case {
         "window" => {
-            let (x, y, w, h) = (arg(nums, 0, "X")?, arg(nums, 1, "Y")?, arg(nums, 2, "W")?, arg(nums, 3, "H")?);
+            let (x, y, w, h) = (
+                arg(nums, 0, "X")?,
+                arg(nums, 1, "Y")?,
+                arg(nums, 2, "W")?,
+                arg(nums, 3, "H")?,
+            );
             let span = Span::start();
             let cog = CogReader::open(src).await.map_err(e)?;
-            let r = cog.read_window(Window::new(x as i64, y as i64, w, h), 0).await.map_err(e)?;
+            let r = cog
+                .read_window(Window::new(x as i64, y as i64, w, h), 0)
+                .await
+                .map_err(e)?;
             let mut out = span.stop();
             let (b, rows, cols) = r.array.shape();
             out["pixels"] = json!(rows * cols);
@@ -37,7 +45,7 @@ pub async fn run(case: &str, src: &str, nums: &[u64]) -> Result<Value, String> {
             let mut out = span.stop();
             let mpx = (w * h) as f64 / 1e6;
             out["mpx"] = json!(mpx);
-            out["mpx_per_cpu_s"] = json!(mpx / (out["cpu_ms"].as_f64().unwrap_or(f64::NAN) / 1e3));
+            rate(&mut out, "mpx_per_cpu_s", mpx, "cpu_ms");
             Ok(out)
         }
         "warm_tile" => {
@@ -64,7 +72,7 @@ pub async fn run(case: &str, src: &str, nums: &[u64]) -> Result<Value, String> {
             let mut out = span.stop();
             let total = per_task * tasks;
             out["tiles"] = json!(total);
-            out["tiles_per_s"] = json!(total as f64 / (out["wall_ms"].as_f64().unwrap_or(f64::NAN) / 1e3));
+            rate(&mut out, "tiles_per_s", total as f64, "wall_ms");
             Ok(out)
         }
         "opens" => {
@@ -87,7 +95,7 @@ pub async fn run(case: &str, src: &str, nums: &[u64]) -> Result<Value, String> {
             }
             let mut out = span.stop();
             out["opens"] = json!(n);
-            out["opens_per_s"] = json!(n as f64 / (out["wall_ms"].as_f64().unwrap_or(f64::NAN) / 1e3));
+            rate(&mut out, "opens_per_s", n as f64, "wall_ms");
             Ok(out)
         }
         "one_tile" => {

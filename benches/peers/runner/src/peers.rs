@@ -16,7 +16,7 @@ use object_store::ObjectStore;
 use object_store::path::Path;
 use serde_json::{Value, json};
 
-use crate::measure::Span;
+use crate::measure::{Span, rate};
 
 type Res<T> = Result<T, String>;
 
@@ -107,7 +107,7 @@ pub async fn run(case: &str, src: &str, nums: &[u64]) -> Res<Value> {
             let mut out = span.stop();
             let mpx = (w * h) as f64 / 1e6;
             out["mpx"] = json!(mpx);
-            out["mpx_per_cpu_s"] = json!(mpx / (out["cpu_ms"].as_f64().unwrap_or(f64::NAN) / 1e3));
+            rate(&mut out, "mpx_per_cpu_s", mpx, "cpu_ms");
             Ok(out)
         }
         "warm_tile" => {
@@ -133,7 +133,7 @@ pub async fn run(case: &str, src: &str, nums: &[u64]) -> Res<Value> {
             }
             let mut out = span.stop();
             out["tiles"] = json!(per * tasks);
-            out["tiles_per_s"] = json!((per * tasks) as f64 / (out["wall_ms"].as_f64().unwrap_or(f64::NAN) / 1e3));
+            rate(&mut out, "tiles_per_s", (per * tasks) as f64, "wall_ms");
             Ok(out)
         }
         "opens" => {
@@ -154,7 +154,7 @@ pub async fn run(case: &str, src: &str, nums: &[u64]) -> Res<Value> {
             }
             let mut out = span.stop();
             out["opens"] = json!(n);
-            out["opens_per_s"] = json!(n as f64 / (out["wall_ms"].as_f64().unwrap_or(f64::NAN) / 1e3));
+            rate(&mut out, "opens_per_s", n as f64, "wall_ms");
             Ok(out)
         }
         "one_tile" => {
