@@ -13,13 +13,13 @@
 
 use std::ops::Range;
 
-use ndarray::Array3;
+use ndarray::{Array2, Array3};
 
 use crate::codec::{ChunkSpec, Codec, decode_chunk};
 use crate::error::{Error, Location, Result};
 use crate::levels::Level;
 use crate::plan::{ChunkRef, TilePlan};
-use crate::raster::{ArrayData, DataType, MaskSource, MaskedArray, Nodata, Sample};
+use crate::raster::{ArrayData, DataType, Mask, MaskSource, MaskedArray, Nodata, Sample};
 use crate::tiff::{ByteOrder, ImageIfd, PlanarConfig, RangeBuffers, Tag};
 
 /// What decoding needs beyond the plan: the dataset's mask rules and tables.
@@ -143,11 +143,12 @@ impl TilePlan {
                 "decoded tile has the wrong size",
             )
         })?;
+        let shape = (count, bh, bw);
         let mask = match ctx.mask_source {
             // An overview without a mask IFD reads as all valid, as GDAL's
             // GetMaskBand() of such an overview does (bounds reads take the
             // mask from a level that has one; see `read`).
-            Some(MaskSource::Internal) if level.mask.is_none() => Array3::from_elem((count, bh, bw), false),
+            Some(MaskSource::Internal) if level.mask.is_none() => Mask::valid(shape),
             Some(MaskSource::Internal) => {
                 let (Some(m), Some(c)) = (&level.mask, &self.mask) else {
                     return Err(Error::format(
@@ -157,8 +158,7 @@ impl TilePlan {
                 };
                 let mcodec = codec_of(m, &ctx.url)?;
                 let bytes = self.decode_chunk(c, m, mcodec, buffers, ctx.mask_jpeg_tables.as_deref(), &[0], ctx)?;
-                let invalid: Vec<bool> = bytes.iter().map(|&v| v == 0).collect();
-                broadcast(&invalid, count, bh, bw)
+                per_pixel(bytes.iter().map(|&v| v == 0), shape)
             }
             Some(MaskSource::Nodata) => {
                 // Like GDAL's nodata mask band, padding outside the image is
@@ -174,11 +174,12 @@ impl TilePlan {
                         r >= vr || c >= vc || hit
                     })
                     .collect();
-                Array3::from_shape_vec((count, bh, bw), invalid)
-                    .unwrap_or_else(|_| Array3::from_elem((count, bh, bw), true))
+                Mask::per_sample(
+                    Array3::from_shape_vec(shape, invalid).unwrap_or_else(|_| Array3::from_elem(shape, true)),
+                )
             }
-            Some(MaskSource::Alpha) => broadcast(alpha_invalid.as_deref().unwrap_or_default(), count, bh, bw),
-            None => Array3::from_elem((count, bh, bw), false),
+            Some(MaskSource::Alpha) => per_pixel(alpha_invalid.unwrap_or_default().into_iter(), shape),
+            None => Mask::valid(shape),
         };
         Ok(MaskedArray { data, mask })
     }
@@ -279,12 +280,9 @@ fn nodata_hits(data: &ArrayData, nd: Nodata) -> Vec<bool> {
     crate::raster::dispatch!(data.dtype(), go)
 }
 
-/// A per-pixel mask repeated for every band.
-fn broadcast(invalid: &[bool], bands: usize, rows: usize, cols: usize) -> Array3<bool> {
-    let n = rows * cols;
-    let mut v = Vec::with_capacity(bands * n);
-    for _ in 0..bands {
-        v.extend(invalid.iter().copied().chain(std::iter::repeat(true)).take(n));
-    }
-    Array3::from_shape_vec((bands, rows, cols), v).unwrap_or_else(|_| Array3::from_elem((bands, rows, cols), true))
+/// A per-pixel mask shared by every band; missing values are invalid.
+fn per_pixel(invalid: impl Iterator<Item = bool>, (bands, rows, cols): (usize, usize, usize)) -> Mask {
+    let v: Vec<bool> = invalid.chain(std::iter::repeat(true)).take(rows * cols).collect();
+    let pixels = Array2::from_shape_vec((rows, cols), v).unwrap_or_else(|_| Array2::from_elem((rows, cols), true));
+    Mask::per_pixel(bands, pixels)
 }

@@ -64,7 +64,7 @@ pub use geo::{Affine, Bounds, Crs, Window};
 pub use levels::Level;
 pub use options::{BlockCaching, Options, RangeMerging, TileCaching, log_level};
 pub use profile::{BandInfo, Interleave, Profile};
-pub use raster::{ArrayData, DataType, MaskSource, MaskedArray, Nodata, Sample};
+pub use raster::{ArrayData, DataType, Mask, MaskSource, MaskedArray, Nodata, Sample};
 pub use reader::{CogReader, ReadStats};
 pub use request::{Area, Progress, Raster, ReadRequest, Shape};
 pub use resample::Resampling;

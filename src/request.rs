@@ -152,8 +152,10 @@ impl ReadRequest {
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Raster {
-    /// (bands, rows, cols), mask `true` = invalid.
-    pub array: MaskedArray,
+    /// (bands, rows, cols), mask `true` = invalid. Shared: a block served
+    /// from the decoded-tile cache is this very array, not a copy
+    /// (`Arc::unwrap_or_clone` gives an owned one).
+    pub array: Arc<MaskedArray>,
     /// Transform of the output pixels.
     pub transform: Affine,
     /// Extent of the output.
@@ -166,7 +168,8 @@ pub struct Raster {
 
 impl Raster {
     /// A raster of `array` placed by `transform`.
-    pub(crate) fn new(array: MaskedArray, transform: Affine, crs: Option<Crs>, level: usize) -> Raster {
+    pub(crate) fn new(array: impl Into<Arc<MaskedArray>>, transform: Affine, crs: Option<Crs>, level: usize) -> Raster {
+        let array = array.into();
         let (_, rows, cols) = array.shape();
         Raster {
             bounds: transform.bounds(cols as u64, rows as u64),

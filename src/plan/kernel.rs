@@ -8,7 +8,7 @@ use crate::error::{Error, Location, Result};
 use crate::geo::Window;
 use crate::levels::Level;
 use crate::profile::Profile;
-use crate::raster::{ArrayData, DataType, MaskSource, MaskedArray, Sample, dispatch};
+use crate::raster::{ArrayData, DataType, Mask, MaskSource, MaskedArray, Sample, dispatch};
 use crate::request::Shape;
 use crate::resample::{Axis, Resampling, Taps, axis_taps, output_blocks, relative, resample_band};
 use crate::tiff::Limits;
@@ -187,7 +187,6 @@ impl KernelJob {
     fn resample(&self, src: &MaskedArray) -> (Vec<f64>, Vec<bool>) {
         let nb = self.bands;
         let values = src.data.to_f64_vec();
-        let valid: Vec<bool> = src.mask.iter().map(|m| !m).collect();
         let (rows, cols) = self.out;
         let plane = values.len() / nb.max(1);
         let float32_work = matches!(
@@ -197,12 +196,10 @@ impl KernelJob {
         let mut data_out = Vec::with_capacity(nb * rows * cols);
         let mut mask_out = Vec::with_capacity(nb * rows * cols);
         for b in 0..nb {
-            let (Some(vals), Some(ok_in)) = (
-                values.get(b * plane..(b + 1) * plane),
-                valid.get(b * plane..(b + 1) * plane),
-            ) else {
+            let (Some(vals), Some(band_mask)) = (values.get(b * plane..(b + 1) * plane), src.mask.band(b)) else {
                 continue;
             };
+            let ok_in: &[bool] = &band_mask.iter().map(|m| !m).collect::<Vec<_>>();
             let data_valid = self.mask.map(|_| ok_in);
             let (v, ok) = resample_band(self.r, vals, data_valid, self.sw, &self.xt, &self.yt);
             let mask_ok: Vec<bool> = match self.mask {
@@ -298,6 +295,6 @@ fn typed(dtype: DataType, shape: (usize, usize, usize), values: &[f64], mask: Ve
         }};
     }
     let data = dispatch!(dtype, go);
-    let mask = Array3::from_shape_vec(shape, mask).map_err(|e| Error::Internal(e.to_string()))?;
+    let mask = Mask::per_sample(Array3::from_shape_vec(shape, mask).map_err(|e| Error::Internal(e.to_string()))?);
     Ok(MaskedArray { data, mask })
 }

@@ -30,7 +30,7 @@ mod read;
 mod tiles;
 
 pub(crate) use kernel::{KernelPlan, ReadShared};
-pub(crate) use nearest::{Grid, NearestPlan, nearest_indices};
+pub(crate) use nearest::{Grid, MaskOut, NearestPlan, nearest_indices};
 pub(crate) use read::{LevelRead, ReadPlan, finite};
 pub(crate) use tiles::{BlockIndex, ChunkRef, TilePlan};
 

@@ -3,7 +3,9 @@
 //! pixels go in the output.
 
 use crate::levels::Level;
-use crate::raster::{MaskedArray, Sample};
+use ndarray::{Array2, Array3};
+
+use crate::raster::{Mask, MaskedArray, Sample};
 
 /// Source indices of `out` nearest samples over a window starting at `off`
 /// of `size` pixels, as GDAL's RasterIO computes them: the pixel holding
@@ -152,11 +154,11 @@ impl PastePlan {
     }
 
     /// Copies tile (tx, ty)'s samples and mask into the output.
-    pub fn paste<T: Sample>(&self, tx: u64, ty: u64, tile: &MaskedArray, data: &mut [T], mask: &mut [bool]) {
+    pub fn paste<T: Sample>(&self, tx: u64, ty: u64, tile: &MaskedArray, data: &mut [T], mask: &mut MaskOut) {
         let Some(txi) = self.txs.iter().position(|&t| t == tx) else {
             return;
         };
-        let (Some(src), Some(msrc)) = (T::view(&tile.data).and_then(|a| a.as_slice()), tile.mask.as_slice()) else {
+        let Some(src) = T::view(&tile.data).and_then(|a| a.as_slice()) else {
             return;
         };
         let (tb, th, tw) = tile.shape();
@@ -167,24 +169,86 @@ impl PastePlan {
                 continue;
             }
             for run in self.runs.iter().filter(|run| run.txi == txi) {
+                if iy >= th || run.ix0 + run.len > tw {
+                    continue;
+                }
                 for (o, &b) in self.bands.iter().enumerate() {
                     if b >= tb {
                         continue;
                     }
                     let s0 = (b * th + iy) * tw + run.ix0;
                     let d0 = (o * nrows + r) * self.cols + run.c0;
-                    let (Some(s), Some(m)) = (src.get(s0..s0 + run.len), msrc.get(s0..s0 + run.len)) else {
-                        continue;
-                    };
-                    if let Some(d) = data.get_mut(d0..d0 + run.len) {
+                    if let (Some(d), Some(s)) = (data.get_mut(d0..d0 + run.len), src.get(s0..s0 + run.len)) {
                         d.copy_from_slice(s);
                     }
-                    if let Some(d) = mask.get_mut(d0..d0 + run.len) {
-                        d.copy_from_slice(m);
+                    if let MaskOut::Sample(m) = mask
+                        && let Some(d) = m.get_mut(d0..d0 + run.len)
+                    {
+                        mask_run(&tile.mask, b, iy, run.ix0, d);
+                    }
+                }
+                if let (MaskOut::Pixel(m), Some(&b)) = (&mut *mask, self.bands.first()) {
+                    let d0 = r * self.cols + run.c0;
+                    if let Some(d) = m.get_mut(d0..d0 + run.len) {
+                        mask_run(&tile.mask, b.min(tb.saturating_sub(1)), iy, run.ix0, d);
                     }
                 }
             }
         }
+    }
+}
+
+/// The mask of a read being pasted: one value per output pixel (the mask
+/// is per pixel, or there is none), or one per output sample (nodata).
+/// Unpasted values stay `true` (invalid).
+#[derive(Debug, Clone)]
+pub(crate) enum MaskOut {
+    /// (rows, cols).
+    Pixel(Vec<bool>),
+    /// (bands, rows, cols).
+    Sample(Vec<bool>),
+}
+
+impl MaskOut {
+    /// All invalid, for an output of `shape`; `per_pixel` as the mask source is.
+    pub fn new(per_pixel: bool, (bands, rows, cols): (usize, usize, usize)) -> MaskOut {
+        match per_pixel {
+            true => MaskOut::Pixel(vec![true; rows * cols]),
+            false => MaskOut::Sample(vec![true; bands * rows * cols]),
+        }
+    }
+
+    /// The finished mask of an output of `shape` (all valid, holding
+    /// nothing, when no value is invalid).
+    pub fn finish(self, shape: (usize, usize, usize)) -> Option<Mask> {
+        let (bands, rows, cols) = shape;
+        match self {
+            MaskOut::Pixel(v) | MaskOut::Sample(v) if !v.contains(&true) => Some(Mask::valid(shape)),
+            MaskOut::Pixel(v) => Array2::from_shape_vec((rows, cols), v)
+                .ok()
+                .map(|p| Mask::per_pixel(bands, p)),
+            MaskOut::Sample(v) => Array3::from_shape_vec(shape, v).ok().map(Mask::per_sample),
+        }
+    }
+}
+
+/// `dst.len()` values of band `b`'s mask from (`iy`, `ix0`) along the row.
+fn mask_run(mask: &Mask, b: usize, iy: usize, ix0: usize, dst: &mut [bool]) {
+    if mask.is_all_valid() {
+        dst.fill(false);
+        return;
+    }
+    let Some(band) = mask.band(b) else {
+        return;
+    };
+    let (rows, cols) = band.dim();
+    if iy >= rows || ix0 + dst.len() > cols {
+        return;
+    }
+    let run = band.row(iy).slice_move(ndarray::s![ix0..ix0 + dst.len()]);
+    match run.as_slice() {
+        Some(s) => dst.copy_from_slice(s),
+        None => dst.iter_mut().zip(run.iter()).for_each(|(d, &s)| *d = s),
     }
 }
 

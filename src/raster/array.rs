@@ -2,12 +2,12 @@
 //!
 //! [`ArrayData`] holds an ndarray `Array3<T>` in the file's own sample type;
 //! [`Sample`] gives typed access (`data.as_array::<u16>()`). [`MaskedArray`]
-//! pairs it with a boolean mask of the same shape where `true` means
-//! invalid, as in numpy.ma.
+//! pairs it with a [`Mask`] of the same shape where `true` means invalid,
+//! as in numpy.ma.
 
 use ndarray::Array3;
 
-use super::DataType;
+use super::{DataType, Mask};
 
 /// A sample type that an [`ArrayData`] can hold.
 pub trait Sample: Copy + PartialEq + Default + Send + Sync + 'static {
@@ -161,7 +161,7 @@ pub struct MaskedArray {
     /// The samples, (bands, rows, cols).
     pub data: ArrayData,
     /// Same shape as `data`; true = invalid.
-    pub mask: Array3<bool>,
+    pub mask: Mask,
 }
 
 impl MaskedArray {
@@ -172,7 +172,7 @@ impl MaskedArray {
 
     /// Number of invalid samples.
     pub fn invalid_count(&self) -> usize {
-        self.mask.iter().filter(|&&m| m).count()
+        self.mask.invalid_count()
     }
 }
 

@@ -10,7 +10,7 @@ mod nodata;
 use std::fmt;
 
 pub use array::{ArrayData, MaskedArray, Sample};
-pub use mask::MaskSource;
+pub use mask::{Mask, MaskSource};
 pub use nodata::Nodata;
 
 /// Calls `$go!(T)` for the Rust type of `$dtype`.

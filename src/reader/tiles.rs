@@ -51,25 +51,7 @@ impl CogReader {
         let mut distinct = blocks.to_vec();
         distinct.sort_unstable();
         distinct.dedup();
-        let mut decoded: Vec<Option<Arc<MaskedArray>>> = self
-            .decode_tiles(&distinct, z, false, None, |_, _, t| Ok(t))
-            .await?
-            .into_iter()
-            .map(Some)
-            .collect();
-        let index = |xy: &(u64, u64)| {
-            distinct
-                .binary_search(xy)
-                .map_err(|_| Error::Internal(format!("block {xy:?} was not decoded")))
-        };
-        // Uses left of each decoded block: the last one takes it, earlier
-        // ones (the same block asked for again) get a copy.
-        let mut uses = vec![0usize; distinct.len()];
-        for xy in blocks {
-            if let Some(u) = uses.get_mut(index(xy)?) {
-                *u += 1;
-            }
-        }
+        let decoded: Vec<Arc<MaskedArray>> = self.decode_tiles(&distinct, z, false, None, |_, _, t| Ok(t)).await?;
         let level = self.level(z)?;
         let (bw, bh) = (level.image.block_width, level.image.block_height);
         let p = self.profile();
@@ -77,20 +59,13 @@ impl CogReader {
         blocks
             .iter()
             .map(|xy| {
-                let i = index(xy)?;
-                let last = uses.get_mut(i).is_some_and(|u| {
-                    *u -= 1;
-                    *u == 0
-                });
-                let slot = decoded.get_mut(i);
-                let shared = if last {
-                    slot.and_then(Option::take)
-                } else {
-                    slot.and_then(|a| a.clone())
-                }
-                .ok_or_else(|| Error::Internal(format!("block {xy:?} was not decoded")))?;
-                // The tile cache may hold it too: then it is copied.
-                let array = Arc::try_unwrap(shared).unwrap_or_else(|a| (*a).clone());
+                // A block asked for twice is one shared array.
+                let array = distinct
+                    .binary_search(xy)
+                    .ok()
+                    .and_then(|i| decoded.get(i))
+                    .cloned()
+                    .ok_or_else(|| Error::Internal(format!("block {xy:?} was not decoded")))?;
                 let (col, row) = (xy.0.saturating_mul(bw), xy.1.saturating_mul(bh));
                 let window = Window::from_f64(col as f64, row as f64, bw as f64, bh as f64);
                 let (_, rows, cols) = array.shape();

@@ -5,7 +5,7 @@
 //! requests; this one keeps decoded arrays and saves CPU. Entries are keyed
 //! like blocks, by the object's identity (with its ETag, version or
 //! Last-Modified), so files and versions never mix; weighted by their
-//! decoded bytes (data plus one byte per mask value) against a byte budget.
+//! decoded bytes (data plus the bytes its mask holds) against a byte budget.
 //! Concurrent loads of one tile share one decode (moka's single-flight per
 //! key). May use: `source`, `raster`, `error`.
 
@@ -47,7 +47,7 @@ fn weight(tile: &Arc<MaskedArray>) -> u32 {
     let samples = b.saturating_mul(r).saturating_mul(c);
     let bytes = samples
         .saturating_mul(tile.data.dtype().size())
-        .saturating_add(tile.mask.len());
+        .saturating_add(tile.mask.nbytes());
     u32::try_from(bytes).unwrap_or(u32::MAX)
 }
 

@@ -6,9 +6,8 @@
 //! padded with spaces to a multiple of 64 bytes and ended by `\n`, then the
 //! raw data.
 
-use ndarray::Array3;
 
-use async_cog::{ArrayData, DataType};
+use async_cog::{ArrayData, DataType, Mask};
 
 fn descr(dtype: DataType) -> String {
     match dtype {
@@ -51,9 +50,8 @@ pub fn to_npy(data: &ArrayData) -> Vec<u8> {
 }
 
 /// A mask as a `bool` `.npy` (true = invalid).
-pub fn mask_to_npy(mask: &Array3<bool>) -> Vec<u8> {
-    let s = mask.shape();
-    let mut out = header("|b1", (s[0], s[1], s[2]));
+pub fn mask_to_npy(mask: &Mask) -> Vec<u8> {
+    let mut out = header("|b1", mask.shape());
     out.extend(mask.iter().map(|&b| u8::from(b)));
     out
 }
@@ -136,7 +134,7 @@ mod tests {
         assert_eq!((npy.len() - 16) % 64, 0, "data starts on a 64-byte boundary");
         assert!(std::str::from_utf8(&npy[10..64]).unwrap().contains("'descr': '<f4'"));
         assert_eq!(from_npy(&npy).unwrap(), a);
-        let m = mask_to_npy(&Array3::from_elem((1, 2, 2), true));
+        let m = mask_to_npy(&Mask::per_pixel(1, ndarray::Array2::from_elem((2, 2), true)));
         assert!(std::str::from_utf8(&m[10..64]).unwrap().contains("'|b1'"));
         assert_eq!(&m[m.len() - 4..], &[1, 1, 1, 1]);
         assert_eq!((m.len() - 4) % 64, 0);
