@@ -233,6 +233,40 @@ async fn progress_counts_every_tile_of_a_read() {
     assert_eq!(*last.lock().unwrap(), (15, 15));
 }
 
+/// Decoding overlaps the transfer: in a read of two rows of tiles (two
+/// requests), the first row's tiles are decoded and pasted while the
+/// second row's request is still on its way, not after it lands.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tiles_decode_as_their_request_lands_not_after_the_last() {
+    use std::time::Instant;
+    let server = RangeServer::start(fixtures_dir()).await;
+    let cog = open_big(&server, Options::default()).await;
+    let offsets = cog.block_offsets(cog.levels()[0].image.ifd).await.unwrap();
+    let across = cog.levels()[0].image.blocks_across();
+    // Tile rows are stored in order: row 4's request is held back 1.5 s.
+    let hold = Duration::from_millis(1500);
+    server.slow_from(offsets[(4 * across) as usize], hold);
+    let started = Instant::now();
+    let first = Arc::new(std::sync::Mutex::new(None));
+    let f = first.clone();
+    // Tiles x 2..7 of rows 3 and 4.
+    let req = ReadRequest::window(Window::new(2 * 128, 3 * 128, 5 * 128, 2 * 128), 0).progress(move |done, _| {
+        if done == 1 {
+            *f.lock().unwrap() = Some(started.elapsed());
+        }
+    });
+    cog.read_with(req).await.unwrap();
+    let total = started.elapsed();
+    let log = server.log();
+    assert_eq!(log.len(), 2, "one GET per row of tiles: {log:?}");
+    assert!(total >= hold, "the held request was not waited for ({total:?})");
+    let first = first.lock().unwrap().expect("progress was reported");
+    assert!(
+        first < hold / 2,
+        "the first tile was done {first:?} after the start, with the last request landing at {total:?}"
+    );
+}
+
 /// 64 concurrent first reads of different tiles load the deferred block
 /// arrays once: the server sees the array request(s) one reader needs plus
 /// one request per tile (it once saw 128 GETs: the arrays once per task).

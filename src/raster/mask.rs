@@ -62,7 +62,10 @@ enum Kind {
 impl Mask {
     /// Every sample of a (bands, rows, cols) array valid; holds no memory.
     pub fn valid(shape: (usize, usize, usize)) -> Mask {
-        Mask { shape, kind: Kind::Valid }
+        Mask {
+            shape,
+            kind: Kind::Valid,
+        }
     }
 
     /// One value per pixel (rows, cols), shared by `bands` bands.

@@ -161,7 +161,8 @@ impl CogReader {
                 );
                 (
                     ArrayData::from(Array3::from_shape_vec(shape, data).map_err(|e| Error::Internal(e.to_string()))?),
-                    mask.finish(shape).ok_or_else(|| Error::Internal("the read's mask has the wrong size".into()))?,
+                    mask.finish(shape)
+                        .ok_or_else(|| Error::Internal("the read's mask has the wrong size".into()))?,
                 )
             }};
         }

@@ -1,12 +1,11 @@
 //! Tile reads: the chunks of the tiles asked for are fetched in one batch
-//! of merged requests through the block cache, then decoded on the blocking
-//! pool, at most one tile per core at a time.
+//! of merged requests through the block cache, and each tile is decoded on
+//! the blocking pool as soon as its bytes have landed, at most one tile per
+//! core at a time.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-
-use futures::StreamExt;
 
 use crate::decode::DecodeContext;
 use crate::error::{Error, Location, Result};
@@ -116,30 +115,41 @@ impl CogReader {
         }
         let missing: Vec<(u64, u64)> = tiles.iter().copied().filter(|xy| !cached.contains_key(xy)).collect();
         let mut plans = HashMap::new();
-        let mut buffers = Arc::new(RangeBuffers::new());
+        let mut arrivals = None;
         if !missing.is_empty() {
             for (x, y, plan) in self.plan_tiles(&level, &missing, mask_only).await? {
                 plans.insert((x, y), plan);
             }
             let ranges: Vec<_> = plans.values().flat_map(TilePlan::chunk_ranges).collect();
-            buffers = Arc::new(self.inner.fetcher.fetch(&ranges).await?);
+            arrivals = Some(self.inner.fetcher.start(&ranges).await?);
         }
+        let arrivals = arrivals.as_ref();
         let ctx = Arc::new(self.decode_context(&level));
         let total = tiles.len() as u64;
-        let done = Arc::new(AtomicU64::new(0));
+        let done = AtomicU64::new(0);
+        let slots = tokio::sync::Semaphore::new(decode_slots());
         let then = Arc::new(then);
-        let mut jobs = Vec::with_capacity(tiles.len());
-        for &(x, y) in tiles {
+        // One tile handed over from the cache needs no thread of its own.
+        let inline = tiles.len() == 1 && cached.len() == 1;
+        let jobs = tiles.iter().map(|&(x, y)| {
             let hit = cached.get(&(x, y)).cloned();
             let plan = plans.remove(&(x, y));
-            let (level, buffers, ctx, then) = (level.clone(), buffers.clone(), ctx.clone(), then.clone());
-            let (reader, done, progress) = (self.clone(), done.clone(), progress.clone());
+            let (level, ctx, then) = (level.clone(), ctx.clone(), then.clone());
+            let (reader, done, progress, slots) = (self.clone(), &done, progress.clone(), &slots);
             let (cache, key) = (tile_cache.clone(), key(x, y));
-            jobs.push(async move {
+            async move {
                 let tile = match (hit, plan) {
                     (Some(t), _) => t,
                     (None, Some(plan)) => {
                         let decode = async move {
+                            // Decoding starts as soon as this tile's bytes
+                            // have landed, one tile per core at a time.
+                            let chunks = plan.chunk_ranges();
+                            let buffers = match arrivals {
+                                Some(a) => a.take(&chunks).await?,
+                                None => RangeBuffers::new(),
+                            };
+                            let _slot = slots.acquire().await;
                             tokio::task::spawn_blocking(move || {
                                 let started = thread_cpu_nanos();
                                 let tile = plan.decode(&level, &buffers, &ctx);
@@ -160,22 +170,22 @@ impl CogReader {
                     }
                     (None, None) => return Err(Error::Internal(format!("tile ({x}, {y}) was not planned"))),
                 };
-                let r = tokio::task::spawn_blocking(move || then(x, y, tile))
-                    .await
-                    .map_err(|e| Error::Internal(format!("tile task failed: {e}")))?;
+                let r = if inline {
+                    then(x, y, tile)
+                } else {
+                    let _slot = slots.acquire().await;
+                    tokio::task::spawn_blocking(move || then(x, y, tile))
+                        .await
+                        .map_err(|e| Error::Internal(format!("tile task failed: {e}")))?
+                };
                 if let Some(p) = progress {
                     p(done.fetch_add(1, Ordering::Relaxed) + 1, total);
                 }
                 r
-            });
-        }
-        // A bounded number of tiles at a time, in order.
-        futures::stream::iter(jobs)
-            .buffered(decode_slots())
-            .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .collect()
+            }
+        });
+        // Every tile waits for its bytes at once; results come in order.
+        futures::future::try_join_all(jobs).await
     }
 
     /// The fetch and decode plan of each tile of `tiles` at `level`. Only
@@ -309,7 +319,9 @@ fn thread_cpu_nanos() -> u64 {
 }
 
 /// Tiles decoding at once: one per core (the blocking pool would otherwise
-/// start a thread per tile of a large read).
+/// start a thread per tile of a large read). Asked once: the answer reads
+/// cgroup files.
 fn decode_slots() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get())
+    static SLOTS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *SLOTS.get_or_init(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
 }

@@ -3,10 +3,11 @@
 //!
 //! Every byte after the opening GET comes through here: the header's
 //! further rounds and deferred tag arrays ([`Fetcher::fetch_metadata`]) as
-//! well as tiles ([`Fetcher::fetch`]). The ranges are merged into requests
-//! by the one coalescer ([`super::coalesce`]).
+//! well as tiles ([`Fetcher::start`], which hands blocks out as their
+//! requests land). The ranges are merged into requests by the one
+//! coalescer ([`super::coalesce`]).
 //!
-//! [`Fetcher::fetch`] serves blocks that lie in the bytes fetched at open
+//! A fetch serves blocks that lie in the bytes fetched at open
 //! ([`Fetcher::hold`]) and cached blocks, waits on requests already in
 //! flight that carry a block (so concurrent reads of one tile cost one
 //! request), and issues the rest concurrently (at most `max_concurrency`
@@ -99,46 +100,39 @@ impl Fetcher {
         self.wait_nanos.load(Ordering::Relaxed)
     }
 
-    /// The bytes of every block range in `chunks`: from the cache, from
-    /// requests already in flight that cover them, or from new requests
-    /// merged at the configured gap.
-    pub async fn fetch(&self, chunks: &[Range<u64>]) -> Result<RangeBuffers> {
-        self.fetch_counted(chunks, self.gap, self.cache.as_ref()).await
+    /// Starts fetching every block range in `chunks` (from the bytes held,
+    /// the cache, requests already in flight that cover them, or new
+    /// requests merged at the configured gap) without waiting for the
+    /// requests: [`Arrivals::take`] hands out blocks as the requests
+    /// carrying them land, so that a read decodes its first tiles while
+    /// the rest are still on the wire.
+    pub async fn start(&self, chunks: &[Range<u64>]) -> Result<Arrivals<'_>> {
+        self.start_with(chunks, self.gap, self.cache.as_ref()).await
     }
 
     /// The bytes of header values or tag arrays: the same path (cache,
     /// requests in flight, bound), merged at [`METADATA_GAP`].
     pub async fn fetch_metadata(&self, ranges: &[Range<u64>]) -> Result<RangeBuffers> {
-        self.fetch_counted(ranges, Some(METADATA_GAP), self.cache.as_ref())
+        self.start_with(ranges, Some(METADATA_GAP), self.cache.as_ref())
+            .await?
+            .take(ranges)
             .await
     }
 
-    async fn fetch_counted(
-        &self,
+    async fn start_with<'a>(
+        &'a self,
         chunks: &[Range<u64>],
         gap: Option<u64>,
-        cache: Option<&Arc<BlockCache>>,
-    ) -> Result<RangeBuffers> {
+        cache: Option<&'a Arc<BlockCache>>,
+    ) -> Result<Arrivals<'a>> {
         let started = Instant::now();
-        let result = self.fetch_uncounted(chunks, gap, cache).await;
-        self.wait_nanos
-            .fetch_add(started.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        result
-    }
-
-    async fn fetch_uncounted(
-        &self,
-        chunks: &[Range<u64>],
-        gap: Option<u64>,
-        cache: Option<&Arc<BlockCache>>,
-    ) -> Result<RangeBuffers> {
         // Known once the object is pinned (after the first response).
         let object = self.reader.object_id();
-        let mut buffers = RangeBuffers::new();
+        let mut ready = RangeBuffers::new();
         let mut missing = Vec::new();
         for c in chunks {
             if let Some(b) = self.held().get(c.clone()) {
-                buffers.push(c.start, b);
+                ready.push(c.start, b);
                 continue;
             }
             let cached = match cache {
@@ -146,7 +140,7 @@ impl Fetcher {
                 None => None,
             };
             match cached {
-                Some(b) => buffers.push(c.start, b),
+                Some(b) => ready.push(c.start, b),
                 None => missing.push(c.clone()),
             }
         }
@@ -162,8 +156,8 @@ impl Fetcher {
                     Some((&(a, b), f)) => waits.push(Wait {
                         range: a..b,
                         flight: f.clone(),
-                        chunks: vec![c],
                         joined: true,
+                        chunks: vec![c],
                     }),
                     None => rest.push(c),
                 }
@@ -174,35 +168,26 @@ impl Fetcher {
             waits.push(Wait {
                 range: req.range,
                 flight,
-                chunks: req.chunks,
                 joined: !started,
+                chunks: req.chunks,
             });
         }
-        let object = &object;
-        let sliced = futures::future::try_join_all(waits.into_iter().map(
-            |Wait {
-                 range,
-                 flight,
-                 chunks,
-                 joined,
-             }| async move {
-                let all = flight.await.map_err(|e| (*e).clone())?;
-                let mut out = Vec::with_capacity(chunks.len());
-                for c in &chunks {
-                    let b = slice(&all, &range, c, self.reader.url())?;
-                    if let (true, Some(cache)) = (joined, cache) {
-                        cache.insert(BlockCache::key(object, c), b.clone()).await;
-                    }
-                    out.push((c.start, b));
-                }
-                Ok::<_, Error>(out)
-            },
-        ))
-        .await?;
-        for (start, bytes) in sliced.into_iter().flatten() {
-            buffers.push(start, bytes);
+        let mut carrier = HashMap::new();
+        for (i, w) in waits.iter().enumerate() {
+            for c in &w.chunks {
+                carrier.insert((c.start, c.end), i);
+            }
         }
-        Ok(buffers)
+        Ok(Arrivals {
+            fetcher: self,
+            cache,
+            object,
+            ready,
+            waits,
+            carrier,
+            started,
+            landed: AtomicU64::new(started.elapsed().as_nanos() as u64),
+        })
     }
 
     /// The request for `req` in flight, started as a task of its own if
@@ -251,8 +236,63 @@ impl Fetcher {
 struct Wait {
     range: Range<u64>,
     flight: Flight,
-    chunks: Vec<Range<u64>>,
     joined: bool,
+    chunks: Vec<Range<u64>>,
+}
+
+/// The blocks of one fetch, on their way ([`Fetcher::start`]). The
+/// requests run as tasks of their own, so blocks land whether or not
+/// anyone is taking them yet.
+pub struct Arrivals<'a> {
+    fetcher: &'a Fetcher,
+    cache: Option<&'a Arc<BlockCache>>,
+    object: ObjectId,
+    /// Blocks held or cached when the fetch started.
+    ready: RangeBuffers,
+    waits: Vec<Wait>,
+    /// The wait carrying each block range.
+    carrier: HashMap<(u64, u64), usize>,
+    started: Instant,
+    /// Nanoseconds from the start to the last block taken.
+    landed: AtomicU64,
+}
+
+impl Arrivals<'_> {
+    /// The bytes of `chunks` (each one of the ranges the fetch was started
+    /// with), once the requests carrying them have landed.
+    pub async fn take(&self, chunks: &[Range<u64>]) -> Result<RangeBuffers> {
+        let url = self.fetcher.reader.url();
+        let mut out = RangeBuffers::new();
+        for c in chunks {
+            if let Some(b) = self.ready.get(c.clone()) {
+                out.push(c.start, b);
+                continue;
+            }
+            let w = self
+                .carrier
+                .get(&(c.start, c.end))
+                .and_then(|&i| self.waits.get(i))
+                .ok_or_else(|| Error::Internal(format!("bytes {c:?} were not asked for")))?;
+            let all = w.flight.clone().await.map_err(|e| (*e).clone())?;
+            let b = slice(&all, &w.range, c, url)?;
+            if let (true, Some(cache)) = (w.joined, self.cache) {
+                cache.insert(BlockCache::key(&self.object, c), b.clone()).await;
+            }
+            out.push(c.start, b);
+        }
+        self.landed
+            .fetch_max(self.started.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        Ok(out)
+    }
+}
+
+/// The time from the start to the last block taken counts as waiting.
+impl Drop for Arrivals<'_> {
+    fn drop(&mut self) {
+        self.fetcher
+            .wait_nanos
+            .fetch_add(self.landed.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
 }
 
 /// Removes a flight's entry from the in-flight map when dropped.

@@ -63,6 +63,8 @@ struct State {
     fail_next: Mutex<u32>,
     /// Ranged GETs still to answer with only the first half of the range.
     short_next: Mutex<u32>,
+    /// Ranged GETs starting at or after this offset wait this much more.
+    slow_from: Mutex<Option<(u64, Duration)>>,
     /// File contents by path, with the modification time they were read at,
     /// so that answers are slices, not a fresh read of the whole file.
     files: Mutex<std::collections::HashMap<PathBuf, (std::time::SystemTime, bytes::Bytes, String)>>,
@@ -134,6 +136,12 @@ impl RangeServer {
     /// only (a consistent 206 whose body is shorter than asked for).
     pub fn short_next(&self, n: u32) {
         *self.state.short_next.lock().unwrap() = n;
+    }
+
+    /// Holds back ranged GETs that start at or after `offset` by `d` more
+    /// than the others.
+    pub fn slow_from(&self, offset: u64, d: Duration) {
+        *self.state.slow_from.lock().unwrap() = Some((offset, d));
     }
 
     /// Requests with `method` in the log.
@@ -292,6 +300,12 @@ async fn answer(
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| parse_range(v, len));
+    let slow = *state.slow_from.lock().unwrap();
+    if let (Some((from, d)), Some(Ok((a, _)))) = (slow, &range)
+        && *a >= from
+    {
+        tokio::time::sleep(d).await;
+    }
     let (builder, body) = match range {
         Some(Err(())) => {
             return Response::builder()

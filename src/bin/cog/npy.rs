@@ -6,7 +6,6 @@
 //! padded with spaces to a multiple of 64 bytes and ended by `\n`, then the
 //! raw data.
 
-
 use async_cog::{ArrayData, DataType, Mask};
 
 fn descr(dtype: DataType) -> String {
