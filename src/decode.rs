@@ -116,19 +116,27 @@ impl TilePlan {
         // (samples, rows, cols) native bytes.
         let size = dtype.size();
         let plane = bh * bw * size;
-        let mut bands = vec![0u8; spp * plane];
-        if img.planar_config == PlanarConfig::Planar {
-            for (b, d) in decoded.iter().enumerate() {
-                bands[b * plane..(b + 1) * plane].copy_from_slice(d);
+        let mut bands = if spp == 1 && decoded.len() == 1 {
+            // One sample per pixel: the decoded chunk is the plane.
+            decoded.pop().unwrap_or_default()
+        } else {
+            let mut bands = vec![0u8; spp * plane];
+            if img.planar_config == PlanarConfig::Planar {
+                for (out, d) in bands.chunks_exact_mut(plane).zip(&decoded) {
+                    if let Some(d) = d.get(..plane) {
+                        out.copy_from_slice(d);
+                    }
+                }
+            } else if let Some(d) = decoded.first() {
+                match size {
+                    1 => deinterleave::<1>(d, &mut bands, spp, plane),
+                    2 => deinterleave::<2>(d, &mut bands, spp, plane),
+                    4 => deinterleave::<4>(d, &mut bands, spp, plane),
+                    _ => deinterleave::<8>(d, &mut bands, spp, plane),
+                }
             }
-        } else if let Some(d) = decoded.first() {
-            match size {
-                1 => deinterleave::<1>(d, &mut bands, spp, plane),
-                2 => deinterleave::<2>(d, &mut bands, spp, plane),
-                4 => deinterleave::<4>(d, &mut bands, spp, plane),
-                _ => deinterleave::<8>(d, &mut bands, spp, plane),
-            }
-        }
+            bands
+        };
         let count = ctx.count.min(spp);
         // The alpha plane is read before the buffer becomes the data array.
         let alpha_invalid: Option<Vec<bool>> = (ctx.mask_source == Some(MaskSource::Alpha)).then(|| {
@@ -236,13 +244,37 @@ fn codec_of(image: &ImageIfd, url: &str) -> Result<Codec> {
     })
 }
 
-/// Pixel-interleaved samples of `N` bytes to one plane per sample, a plane
-/// at a time (strided reads, contiguous writes).
+/// Pixel-interleaved samples of `N` bytes to one plane per sample: in one
+/// pass for 3 and 4 samples (RGB, RGBA), else a plane at a time (strided
+/// reads, contiguous writes).
 fn deinterleave<const N: usize>(src: &[u8], dst: &mut [u8], spp: usize, plane: usize) {
-    for (s, out) in dst.chunks_exact_mut(plane).enumerate().take(spp) {
-        for (d, px) in out.chunks_exact_mut(N).zip(src.chunks_exact(spp * N)) {
-            if let Some(sample) = px.get(s * N..(s + 1) * N) {
-                d.copy_from_slice(sample);
+    let mut planes = dst.chunks_exact_mut(plane);
+    match (spp, planes.next(), planes.next(), planes.next(), planes.next()) {
+        (3, Some(a), Some(b), Some(c), _) => {
+            let out = a.chunks_exact_mut(N).zip(b.chunks_exact_mut(N)).zip(c.chunks_exact_mut(N));
+            for (px, ((a, b), c)) in src.chunks_exact(3 * N).zip(out) {
+                a.copy_from_slice(&px[..N]);
+                b.copy_from_slice(&px[N..2 * N]);
+                c.copy_from_slice(&px[2 * N..]);
+            }
+        }
+        (4, Some(a), Some(b), Some(c), Some(d)) => {
+            let out = (a.chunks_exact_mut(N).zip(b.chunks_exact_mut(N)))
+                .zip(c.chunks_exact_mut(N).zip(d.chunks_exact_mut(N)));
+            for (px, ((a, b), (c, d))) in src.chunks_exact(4 * N).zip(out) {
+                a.copy_from_slice(&px[..N]);
+                b.copy_from_slice(&px[N..2 * N]);
+                c.copy_from_slice(&px[2 * N..3 * N]);
+                d.copy_from_slice(&px[3 * N..]);
+            }
+        }
+        _ => {
+            for (s, out) in dst.chunks_exact_mut(plane).enumerate().take(spp) {
+                for (d, px) in out.chunks_exact_mut(N).zip(src.chunks_exact(spp * N)) {
+                    if let Some(sample) = px.get(s * N..(s + 1) * N) {
+                        d.copy_from_slice(sample);
+                    }
+                }
             }
         }
     }

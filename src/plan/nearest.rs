@@ -5,7 +5,7 @@
 use crate::levels::Level;
 use ndarray::{Array2, Array3};
 
-use crate::raster::{Mask, MaskedArray, Sample};
+use crate::raster::{Mask, MaskSource, MaskedArray, Sample};
 
 /// Source indices of `out` nearest samples over a window starting at `off`
 /// of `size` pixels, as GDAL's RasterIO computes them: the pixel holding
@@ -107,6 +107,8 @@ pub(crate) struct PastePlan {
     rows: Vec<Option<(u64, usize)>>,
     cols: usize,
     bands: Vec<usize>,
+    /// Every output pixel samples a pixel inside the level.
+    complete: bool,
 }
 
 impl PastePlan {
@@ -135,17 +137,25 @@ impl PastePlan {
                 }),
             }
         }
-        let rows = ys
+        let rows: Vec<_> = ys
             .iter()
             .map(|&y| (y >= 0 && y < g.h).then(|| ((y / g.bh) as u64, (y % g.bh) as usize)))
             .collect();
+        let complete = rows.iter().all(Option::is_some) && runs.iter().map(|r| r.len).sum::<usize>() == xs.len();
         PastePlan {
             txs,
             runs,
             rows,
             cols: xs.len(),
             bands: bands.to_vec(),
+            complete,
         }
+    }
+
+    /// True when every output pixel samples a pixel inside the level (so
+    /// that none is left unpasted).
+    pub fn is_complete(&self) -> bool {
+        self.complete
     }
 
     /// Output (bands, rows, cols).
@@ -198,11 +208,14 @@ impl PastePlan {
     }
 }
 
-/// The mask of a read being pasted: one value per output pixel (the mask
-/// is per pixel, or there is none), or one per output sample (nodata).
-/// Unpasted values stay `true` (invalid).
+/// The mask of a read being pasted: none (no mask source, and every
+/// output pixel lies inside the level), one value per output pixel (the
+/// mask is per pixel, or there is none), or one per output sample
+/// (nodata). Unpasted values stay `true` (invalid).
 #[derive(Debug, Clone)]
 pub(crate) enum MaskOut {
+    /// All valid: nothing to paste.
+    Valid,
     /// (rows, cols).
     Pixel(Vec<bool>),
     /// (bands, rows, cols).
@@ -210,11 +223,15 @@ pub(crate) enum MaskOut {
 }
 
 impl MaskOut {
-    /// All invalid, for an output of `shape`; `per_pixel` as the mask source is.
-    pub fn new(per_pixel: bool, (bands, rows, cols): (usize, usize, usize)) -> MaskOut {
-        match per_pixel {
-            true => MaskOut::Pixel(vec![true; rows * cols]),
-            false => MaskOut::Sample(vec![true; bands * rows * cols]),
+    /// The mask of an output of `shape` read from a file with mask source
+    /// `source` by `plan`: all valid when there is no source and the plan
+    /// leaves no output pixel unpasted, else all invalid until pasted.
+    pub fn new(source: Option<MaskSource>, plan: &PastePlan) -> MaskOut {
+        let (bands, rows, cols) = plan.shape();
+        match source {
+            None if plan.is_complete() => MaskOut::Valid,
+            Some(s) if !s.is_per_pixel() => MaskOut::Sample(vec![true; bands * rows * cols]),
+            _ => MaskOut::Pixel(vec![true; rows * cols]),
         }
     }
 
@@ -223,6 +240,7 @@ impl MaskOut {
     pub fn finish(self, shape: (usize, usize, usize)) -> Option<Mask> {
         let (bands, rows, cols) = shape;
         match self {
+            MaskOut::Valid => Some(Mask::valid(shape)),
             MaskOut::Pixel(v) | MaskOut::Sample(v) if !v.contains(&true) => Some(Mask::valid(shape)),
             MaskOut::Pixel(v) => Array2::from_shape_vec((rows, cols), v)
                 .ok()
@@ -288,11 +306,15 @@ mod tests {
         let p = NearestPlan::new(g, &xs, &ys, &[0]);
         assert_eq!(p.tiles, [(0, 2), (1, 2)]);
         assert_eq!(p.paste.shape(), (1, 10, 12));
+        assert!(p.paste.is_complete(), "every sampled pixel is inside the level");
         // Every 300th column of the level: tiles 0, 1, 2 and 3 of row 0, once each.
         let sparse = NearestPlan::new(g, &[0, 300, 600, 900], &[0], &[0, 1]);
         assert_eq!(sparse.tiles, [(0, 0), (1, 0), (2, 0), (3, 0)]);
         // Outside the level (a boundless read): nothing to fetch.
         let outside = NearestPlan::new(g, &[-5, 1000, 2000], &[-1, 600], &[0]);
         assert!(outside.tiles.is_empty());
+        assert!(!outside.paste.is_complete());
+        let partly = NearestPlan::new(g, &[998, 999, 1000], &[0], &[0]);
+        assert!(!partly.paste.is_complete(), "column 1000 lies outside");
     }
 }

@@ -13,7 +13,7 @@ use ndarray::Array3;
 use crate::error::{Error, Result};
 use crate::geo::{Bounds, Window};
 use crate::plan::{Grid, KernelPlan, LevelRead, MaskOut, NearestPlan, ReadPlan, ReadShared, finite, nearest_indices};
-use crate::raster::{ArrayData, MaskSource, MaskedArray, Sample, dispatch};
+use crate::raster::{ArrayData, MaskedArray, Sample, dispatch};
 use crate::request::{Raster, ReadRequest, Shape};
 use crate::resample::Resampling;
 
@@ -141,11 +141,11 @@ impl CogReader {
         let shape = paste.shape();
         let n = shape.0 * shape.1 * shape.2;
         let fill = plan.fill;
-        let per_pixel = self.profile().mask.is_none_or(MaskSource::is_per_pixel);
+        let source = self.profile().mask;
         macro_rules! go {
             ($t:ty) => {{
                 let fill = <$t>::from_nodata(fill).unwrap_or_else(|| <$t>::from_f64(fill.as_f64()));
-                let out = Arc::new(Mutex::new((vec![fill; n], MaskOut::new(per_pixel, shape))));
+                let out = Arc::new(Mutex::new((vec![fill; n], MaskOut::new(source, &paste))));
                 let (p, o) = (paste.clone(), out.clone());
                 let paste = move |tx: u64, ty: u64, tile: Arc<MaskedArray>| -> Result<()> {
                     let mut g = o.lock().unwrap_or_else(|e| e.into_inner());
