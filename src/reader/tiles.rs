@@ -138,18 +138,19 @@ impl CogReader {
             let (reader, done, progress, slots) = (self.clone(), &done, progress.clone(), &slots);
             let (cache, key) = (tile_cache.clone(), key(x, y));
             async move {
-                let tile = match (hit, plan) {
-                    (Some(t), _) => t,
+                // A slot is taken once the tile's bytes have landed and
+                // kept until it is handed on, so that decoded tiles do not
+                // pile up waiting to be pasted.
+                let (tile, slot) = match (hit, plan) {
+                    (Some(t), _) => (t, None),
                     (None, Some(plan)) => {
+                        let chunks = plan.chunk_ranges();
+                        let buffers = match arrivals {
+                            Some(a) => a.take(&chunks).await?,
+                            None => RangeBuffers::new(),
+                        };
+                        let slot = slots.acquire().await.ok();
                         let decode = async move {
-                            // Decoding starts as soon as this tile's bytes
-                            // have landed, one tile per core at a time.
-                            let chunks = plan.chunk_ranges();
-                            let buffers = match arrivals {
-                                Some(a) => a.take(&chunks).await?,
-                                None => RangeBuffers::new(),
-                            };
-                            let _slot = slots.acquire().await;
                             tokio::task::spawn_blocking(move || {
                                 let started = thread_cpu_nanos();
                                 let tile = plan.decode(&level, &buffers, &ctx);
@@ -163,17 +164,21 @@ impl CogReader {
                             .await
                             .map_err(|e| Error::Internal(format!("tile decoding task failed: {e}")))?
                         };
-                        match &cache {
+                        let tile = match &cache {
                             Some(cache) => cache.get_or_decode(key, decode).await?,
                             None => Arc::new(decode.await?),
-                        }
+                        };
+                        (tile, slot)
                     }
                     (None, None) => return Err(Error::Internal(format!("tile ({x}, {y}) was not planned"))),
                 };
                 let r = if inline {
                     then(x, y, tile)
                 } else {
-                    let _slot = slots.acquire().await;
+                    let _slot = match slot {
+                        Some(s) => Some(s),
+                        None => slots.acquire().await.ok(),
+                    };
                     tokio::task::spawn_blocking(move || then(x, y, tile))
                         .await
                         .map_err(|e| Error::Internal(format!("tile task failed: {e}")))?
