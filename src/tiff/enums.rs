@@ -51,7 +51,12 @@ macro_rules! tiff_enum {
 
         impl PartialEq for $name {
             fn eq(&self, other: &Self) -> bool {
-                self.code() == other.code()
+                match (self, other) {
+                    // Two named variants: the same variant is the same code
+                    // (a cheap test; lookups in IFDs make many).
+                    (Self::Unknown(_), _) | (_, Self::Unknown(_)) => self.code() == other.code(),
+                    _ => std::mem::discriminant(self) == std::mem::discriminant(other),
+                }
             }
         }
 
@@ -246,6 +251,8 @@ mod tests {
         assert!(ExtraSamples::from_code(2).is_alpha());
         assert_eq!(PlanarConfig::from_code(2), PlanarConfig::Planar);
         assert_eq!(Compression::Unknown(8), Compression::Deflate, "values compare by code");
+        assert_ne!(Compression::Deflate, Compression::AdobeDeflate);
+        assert_ne!(Compression::Unknown(5), Compression::Deflate);
         assert_eq!(Compression::Unknown(8).name(), Some("deflate"));
         assert!(Compression::ALL.iter().all(|&c| Compression::from_code(c.code()) == c));
     }
