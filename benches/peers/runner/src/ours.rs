@@ -32,6 +32,9 @@ pub async fn run(case: &str, src: &str, nums: &[u64]) -> Result<Value, String> {
             let (b, rows, cols) = r.array.shape();
             out["pixels"] = json!(rows * cols);
             out["bands"] = json!(b);
+            let st = cog.stats();
+            out["waiting_ms"] = json!(st.waiting.as_secs_f64() * 1e3);
+            out["decoding_cpu_ms"] = json!(st.decoding.as_secs_f64() * 1e3);
             Ok(out)
         }
         "decode" => {
