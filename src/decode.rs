@@ -15,7 +15,7 @@ use std::ops::Range;
 
 use ndarray::{Array2, Array3};
 
-use crate::codec::{ChunkSpec, Codec, decode_chunk};
+use crate::codec::{ChunkSpec, Codec, decode_chunk, scratch};
 use crate::error::{Error, Location, Result};
 use crate::levels::Level;
 use crate::plan::{ChunkRef, TilePlan};
@@ -135,6 +135,8 @@ impl TilePlan {
                     _ => deinterleave::<8>(d, &mut bands, spp, plane),
                 }
             }
+            // The chunks were copied: their buffers serve the next tile.
+            decoded.into_iter().for_each(scratch::recycle);
             bands
         };
         let count = ctx.count.min(spp);
@@ -166,7 +168,9 @@ impl TilePlan {
                 };
                 let mcodec = codec_of(m, &ctx.url)?;
                 let bytes = self.decode_chunk(c, m, mcodec, buffers, ctx.mask_jpeg_tables.as_deref(), &[0], ctx)?;
-                per_pixel(bytes.iter().map(|&v| v == 0), shape)
+                let mask = per_pixel(bytes.iter().map(|&v| v == 0), shape);
+                scratch::recycle(bytes);
+                mask
             }
             Some(MaskSource::Nodata) => {
                 // Like GDAL's nodata mask band, padding outside the image is

@@ -45,7 +45,7 @@ pub fn decode(data: &[u8], tables: Option<&[u8]>, spec: &ChunkSpec) -> CodecResu
             info.width, info.height, spec.width, spec.height
         ));
     }
-    let mut out = vec![0u8; spec.output_len()];
+    let mut out = super::scratch::zeroed(spec.output_len());
     dec.decode_into(&mut out)
         .map_err(|e| super::CodecError::Corrupt(format!("JPEG: {e:?}")))?;
     Ok(out)

@@ -19,6 +19,7 @@ mod jpeg;
 mod lerc;
 mod packbits;
 pub mod predictor;
+pub(crate) mod scratch;
 mod webp;
 
 use std::io::Read;
@@ -353,7 +354,7 @@ fn zstd_reader(data: &[u8]) -> CodecResult<impl Read + '_> {
 /// bytes (one call, no intermediate reads); fewer is an error, more are
 /// ignored.
 fn inflate(data: &[u8], expected: usize) -> CodecResult<Vec<u8>> {
-    let mut out = vec![0u8; expected];
+    let mut out = scratch::zeroed(expected);
     let mut d = flate2::Decompress::new(true);
     match d.decompress(data, &mut out, flate2::FlushDecompress::Finish) {
         Ok(_) => {}
@@ -397,7 +398,7 @@ fn read_bounded(r: impl Read, bound: usize, what: &str) -> CodecResult<Vec<u8>> 
 
 fn lzw(data: &[u8], expected: usize) -> CodecResult<Vec<u8>> {
     let mut dec = weezl::decode::Decoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8);
-    let mut out = vec![0u8; expected];
+    let mut out = scratch::zeroed(expected);
     let (mut inp, mut pos) = (data, 0);
     while pos < expected {
         let r = dec.decode_bytes(inp, &mut out[pos..]);
