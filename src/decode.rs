@@ -255,7 +255,10 @@ fn deinterleave<const N: usize>(src: &[u8], dst: &mut [u8], spp: usize, plane: u
     let mut planes = dst.chunks_exact_mut(plane);
     match (spp, planes.next(), planes.next(), planes.next(), planes.next()) {
         (3, Some(a), Some(b), Some(c), _) => {
-            let out = a.chunks_exact_mut(N).zip(b.chunks_exact_mut(N)).zip(c.chunks_exact_mut(N));
+            let out = a
+                .chunks_exact_mut(N)
+                .zip(b.chunks_exact_mut(N))
+                .zip(c.chunks_exact_mut(N));
             for (px, ((a, b), c)) in src.chunks_exact(3 * N).zip(out) {
                 a.copy_from_slice(&px[..N]);
                 b.copy_from_slice(&px[N..2 * N]);
