@@ -17,7 +17,7 @@ targets=${*:-open read codec header}
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 seeds="$root/target/fuzz-seeds"
 mkdir -p "$seeds/files"
-cp "$root"/fixtures/*.tif "$seeds/files/"
+cp "$root"/fixtures/*.tif "$root"/fixtures/real/*.tif "$seeds/files/"
 if [ ! -d "$seeds/codec" ] && /usr/bin/python3 -c 'import osgeo' 2>/dev/null; then
   /usr/bin/python3 "$here/seeds.py"
 fi
