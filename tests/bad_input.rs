@@ -387,3 +387,42 @@ async fn transport_options_that_cannot_apply_are_refused() {
     assert!(CogReader::from_store(store, path, deadline.clone()).await.is_ok());
     assert!(CogReader::from_bytes(b, deadline).await.is_ok());
 }
+
+/// Arguments no read can satisfy are typed errors, never panics or
+/// attempts: tile coordinates and levels at their type's maximum, a
+/// zero-sized output or window, inverted bounds, band 0 and a band past
+/// the count.
+#[tokio::test]
+async fn bad_arguments_are_typed_errors() {
+    let cog = open(read(MASK_COG)).await.unwrap();
+    let invalid = |e: &Error| matches!(e, Error::InvalidRequest { .. });
+    for (x, y, z) in [(u64::MAX, 0, 0), (0, u64::MAX, 0), (0, 0, usize::MAX)] {
+        let e = cog.get_tile(x, y, z).await.unwrap_err();
+        assert!(invalid(&e), "tile ({x}, {y}, {z}): {e}");
+    }
+    let e = cog.read_blocks(0, &[(0, 0), (u64::MAX, u64::MAX)]).await.unwrap_err();
+    assert!(invalid(&e), "a batch with one block off the grid: {e}");
+    let b = cog.profile().bounds;
+    for shape in [(0, 8), (8, 0), (0, 0)] {
+        let e = cog.read(b, shape).await.unwrap_err();
+        assert!(invalid(&e), "shape {shape:?}: {e}");
+    }
+    let inverted = async_cog::Bounds {
+        minx: b.maxx,
+        maxx: b.minx,
+        ..b
+    };
+    let e = cog.read(inverted, (8, 8)).await.unwrap_err();
+    assert!(invalid(&e), "inverted bounds: {e}");
+    let e = cog
+        .read_window(async_cog::Window::new(0, 0, 0, 0), 0)
+        .await
+        .unwrap_err();
+    assert!(invalid(&e), "an empty window: {e}");
+    let count = cog.profile().count;
+    for band in [0, count + 1, usize::MAX] {
+        let req = async_cog::ReadRequest::bounds(b).shape(8, 8).bands(vec![band]);
+        let e = cog.read_with(req).await.unwrap_err();
+        assert!(invalid(&e), "band {band}: {e}");
+    }
+}

@@ -54,6 +54,63 @@ pub enum Validators {
     None,
 }
 
+/// Faults a server injects into ranged GETs, drawn from a seeded
+/// generator: a 503, a connection cut after half the body, and a delay.
+#[derive(Debug, Clone, Copy)]
+pub struct Chaos {
+    /// Seed of the generator (the same seed, the same faults in order).
+    pub seed: u64,
+    /// Share of answers that are 503 Service Unavailable.
+    pub unavailable: f64,
+    /// Share of answers whose connection is cut after half the body.
+    pub reset: f64,
+    /// Longest delay added before an answer (uniform from zero).
+    pub max_delay: Duration,
+}
+
+/// The next number in 0..1 of a xorshift generator.
+fn next_unit(state: &mut u64) -> f64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    (*state >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// A fault drawn for one answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Fault {
+    None,
+    Unavailable,
+    Reset,
+}
+
+fn draw_fault(state: &State) -> (Fault, Duration) {
+    let mut g = state.chaos.lock().unwrap();
+    let Some((c, rng)) = g.as_mut() else {
+        return (Fault::None, Duration::ZERO);
+    };
+    let delay = c.max_delay.mul_f64(next_unit(rng));
+    let r = next_unit(rng);
+    let fault = if r < c.unavailable {
+        Fault::Unavailable
+    } else if r < c.unavailable + c.reset {
+        Fault::Reset
+    } else {
+        Fault::None
+    };
+    (fault, delay)
+}
+
+fn take_one(counter: &Mutex<u32>) -> bool {
+    let mut n = counter.lock().unwrap();
+    if *n > 0 {
+        *n -= 1;
+        true
+    } else {
+        false
+    }
+}
+
 #[derive(Default)]
 struct State {
     log: Mutex<Vec<Logged>>,
@@ -65,6 +122,12 @@ struct State {
     short_next: Mutex<u32>,
     /// Ranged GETs starting at or after this offset wait this much more.
     slow_from: Mutex<Option<(u64, Duration)>>,
+    /// Faults injected at random into ranged GETs, with the generator's state.
+    chaos: Mutex<Option<(Chaos, u64)>>,
+    /// Ranged GETs still to answer 200 with the whole object.
+    ignore_range_next: Mutex<u32>,
+    /// Ranged GETs still to answer with a Content-Range one byte off.
+    wrong_range_next: Mutex<u32>,
     /// File contents by path, with the modification time they were read at,
     /// so that answers are slices, not a fresh read of the whole file.
     files: Mutex<std::collections::HashMap<PathBuf, (std::time::SystemTime, bytes::Bytes, String)>>,
@@ -142,6 +205,22 @@ impl RangeServer {
     /// than the others.
     pub fn slow_from(&self, offset: u64, d: Duration) {
         *self.state.slow_from.lock().unwrap() = Some((offset, d));
+    }
+
+    /// Injects `c`'s faults into ranged GETs from now on (`None`: none).
+    pub fn set_chaos(&self, c: Option<Chaos>) {
+        *self.state.chaos.lock().unwrap() = c.map(|c| (c, c.seed | 1));
+    }
+
+    /// Answers the next `n` ranged GETs with 200 and the whole object.
+    pub fn ignore_range_next(&self, n: u32) {
+        *self.state.ignore_range_next.lock().unwrap() = n;
+    }
+
+    /// Answers the next `n` ranged GETs with the right bytes under a
+    /// Content-Range one byte off.
+    pub fn wrong_range_next(&self, n: u32) {
+        *self.state.wrong_range_next.lock().unwrap() = n;
     }
 
     /// Requests with `method` in the log.
@@ -314,7 +393,33 @@ async fn answer(
                 .body(Body::empty())
                 .unwrap();
         }
+        Some(Ok(_)) if take_one(&state.ignore_range_next) => {
+            logged.range = None;
+            (builder.status(StatusCode::OK), data)
+        }
         Some(Ok((a, b))) => {
+            let (fault, delay) = draw_fault(state);
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            if fault == Fault::Unavailable {
+                return status(StatusCode::SERVICE_UNAVAILABLE);
+            }
+            if fault == Fault::Reset && b - a > 1 {
+                // The full length announced, half of it sent, then the
+                // connection dies.
+                logged.range = Some((a, b));
+                let half = data.slice(a as usize..(a + (b - a) / 2) as usize);
+                logged.bytes = half.len() as u64;
+                let body = futures::stream::iter([Ok(half), Err(std::io::Error::other("connection reset"))]);
+                return builder
+                    .status(StatusCode::PARTIAL_CONTENT)
+                    .header(header::CONTENT_RANGE, format!("bytes {}-{}/{len}", a, b - 1))
+                    .header(header::CONTENT_LENGTH, b - a)
+                    .body(Body::from_stream(body))
+                    .unwrap();
+            }
+            let shift = u64::from(take_one(&state.wrong_range_next));
             let b = {
                 let mut short = state.short_next.lock().unwrap();
                 if *short > 0 && b - a > 1 {
@@ -326,9 +431,10 @@ async fn answer(
             };
             logged.range = Some((a, b));
             (
-                builder
-                    .status(StatusCode::PARTIAL_CONTENT)
-                    .header(header::CONTENT_RANGE, format!("bytes {}-{}/{len}", a, b - 1)),
+                builder.status(StatusCode::PARTIAL_CONTENT).header(
+                    header::CONTENT_RANGE,
+                    format!("bytes {}-{}/{len}", a + shift, b - 1 + shift),
+                ),
                 data.slice(a as usize..b as usize),
             )
         }
