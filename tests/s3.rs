@@ -151,3 +151,56 @@ fn s3_with_endpoint_url_signed_and_anonymous() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("(no such bucket)"), "{err}");
 }
+
+/// The S3 leg of `tests/pinning.rs`: an object replaced (a new PUT, a new
+/// ETag) after open, or between two tiles of one read, is `Changed`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs python3 -m pip install 'moto[server]'; run by .ci/run"]
+async fn s3_object_replaced_is_changed_not_mixed() {
+    use std::sync::Arc;
+
+    use async_cog::{CogReader, Error, Options};
+    use object_store::{ObjectStore, ObjectStoreExt, PutPayload, path::Path};
+
+    let moto = start_moto();
+    upload(&moto.endpoint, &["u8_big_header.tif"]);
+    let store: Arc<dyn ObjectStore> = Arc::new(
+        object_store::aws::AmazonS3Builder::new()
+            .with_endpoint(&moto.endpoint)
+            .with_allow_http(true)
+            .with_bucket_name("cogs")
+            .with_region("us-east-1")
+            .with_access_key_id("test")
+            .with_secret_access_key("test")
+            .build()
+            .unwrap(),
+    );
+    let read = |rel: &str| std::fs::read(fixtures_dir().join(rel)).unwrap();
+    let put = async |rel: &str| {
+        store
+            .put(&Path::from("pin.tif"), PutPayload::from(read(rel)))
+            .await
+            .unwrap();
+    };
+    let open = async || {
+        CogReader::from_store(store.clone(), Path::from("pin.tif"), Options::default())
+            .await
+            .unwrap()
+    };
+    // After open.
+    put("u8_big_header.tif").await;
+    let cog = open().await;
+    put("u8_none_1b.tif").await;
+    let e = cog.get_tile(1, 1, 0).await.unwrap_err();
+    assert!(matches!(e, Error::Changed { .. }), "after open: {e:?}");
+    // Between two tiles of one read.
+    put("u8_big_header.tif").await;
+    let cog = open().await;
+    let ifd = cog.levels()[0].image.ifd;
+    cog.block_offsets(ifd).await.unwrap();
+    cog.block_byte_counts(ifd).await.unwrap();
+    cog.get_tile(0, 0, 0).await.unwrap();
+    put("u8_none_1b.tif").await;
+    let e = cog.read_blocks(0, &[(0, 0), (1, 0)]).await.unwrap_err();
+    assert!(matches!(e, Error::Changed { .. }), "between two tiles: {e:?}");
+}
