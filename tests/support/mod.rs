@@ -310,6 +310,20 @@ async fn answer(
     if path.starts_with("/forbidden/") {
         return status(StatusCode::FORBIDDEN);
     }
+    // A held-back request waits before it looks at the file, so that a file
+    // replaced meanwhile is what it answers from.
+    let start = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("bytes="))
+        .and_then(|v| v.split('-').next())
+        .and_then(|a| a.parse::<u64>().ok());
+    let slow = *state.slow_from.lock().unwrap();
+    if let (Some((from, d)), Some(a)) = (slow, start)
+        && a >= from
+    {
+        tokio::time::sleep(d).await;
+    }
     let rel = path.trim_start_matches('/');
     if rel.split('/').any(|c| c == "..") {
         return status(StatusCode::BAD_REQUEST);
@@ -379,12 +393,6 @@ async fn answer(
         .get(header::RANGE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| parse_range(v, len));
-    let slow = *state.slow_from.lock().unwrap();
-    if let (Some((from, d)), Some(Ok((a, _)))) = (slow, &range)
-        && *a >= from
-    {
-        tokio::time::sleep(d).await;
-    }
     let (builder, body) = match range {
         Some(Err(())) => {
             return Response::builder()
