@@ -53,3 +53,11 @@ pub fn rate(out: &mut Value, key: &str, count: f64, clock: &str) {
     let seconds = out[clock].as_f64().unwrap_or(f64::NAN) / 1e3;
     out[key] = json!(count / seconds);
 }
+
+/// The figures of a decode of a `w` x `h` image: megapixels, and
+/// megapixels per CPU-second.
+pub fn decoded(out: &mut Value, w: u64, h: u64) {
+    let mpx = (w * h) as f64 / 1e6;
+    out["mpx"] = json!(mpx);
+    rate(out, "mpx_per_cpu_s", mpx, "cpu_ms");
+}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_cog::{BlockCaching, CogReader, Options, TileCaching, Window};
 use serde_json::{Value, json};
 
-use crate::measure::{Span, rate};
+use crate::measure::{Span, decoded, rate};
 
 fn arg(nums: &[u64], i: usize, what: &str) -> Result<u64, String> {
     nums.get(i).copied().ok_or_else(|| format!("missing argument {what}"))
@@ -46,9 +46,7 @@ pub async fn run(case: &str, src: &str, nums: &[u64]) -> Result<Value, String> {
             let span = Span::start();
             cog.read_window(Window::new(0, 0, w, h), 0).await.map_err(e)?;
             let mut out = span.stop();
-            let mpx = (w * h) as f64 / 1e6;
-            out["mpx"] = json!(mpx);
-            rate(&mut out, "mpx_per_cpu_s", mpx, "cpu_ms");
+            decoded(&mut out, w, h);
             Ok(out)
         }
         "warm_tile" => {

@@ -16,7 +16,7 @@ use object_store::ObjectStore;
 use object_store::path::Path;
 use serde_json::{Value, json};
 
-use crate::measure::{Span, rate};
+use crate::measure::{Span, decoded, rate};
 
 type Res<T> = Result<T, String>;
 
@@ -111,9 +111,7 @@ pub async fn run(case: &str, src: &str, nums: &[u64]) -> Res<Value> {
             let span = Span::start();
             fetch_decode(ifd, &xy, &reader).await?;
             let mut out = span.stop();
-            let mpx = (w * h) as f64 / 1e6;
-            out["mpx"] = json!(mpx);
-            rate(&mut out, "mpx_per_cpu_s", mpx, "cpu_ms");
+            decoded(&mut out, w, h);
             Ok(out)
         }
         "warm_tile" => {
