@@ -15,11 +15,14 @@ thread_local! {
     static POOL: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// `len` zero bytes, in a recycled buffer when one is large enough.
+/// `len` zero bytes, in a recycled buffer when one is large enough and
+/// not more than twice as large (the result may become a cached tile's
+/// plane, weighed by its length).
 pub fn zeroed(len: usize) -> Vec<u8> {
     let reused = POOL.with(|p| {
         let mut p = p.borrow_mut();
-        let i = p.iter().position(|b| b.capacity() >= len)?;
+        let fits = |b: &Vec<u8>| b.capacity() >= len && b.capacity() / 2 <= len;
+        let i = p.iter().position(fits)?;
         Some(p.swap_remove(i))
     });
     match reused {
@@ -64,5 +67,7 @@ mod tests {
         assert_eq!(again.len(), 500);
         assert!(again.iter().all(|&v| v == 0), "and zeroed");
         assert!(zeroed(2000).len() == 2000, "a larger one is new");
+        recycle(zeroed(4000));
+        assert_eq!(zeroed(100).capacity(), 100, "a much larger one is not lent out");
     }
 }
