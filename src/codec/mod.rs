@@ -17,6 +17,7 @@
 
 mod jpeg;
 mod lerc;
+mod lzw;
 mod packbits;
 pub mod predictor;
 pub(crate) mod scratch;
@@ -397,22 +398,8 @@ fn read_bounded(r: impl Read, bound: usize, what: &str) -> CodecResult<Vec<u8>> 
 }
 
 fn lzw(data: &[u8], expected: usize) -> CodecResult<Vec<u8>> {
-    let mut dec = weezl::decode::Decoder::with_tiff_size_switch(weezl::BitOrder::Msb, 8);
     let mut out = scratch::zeroed(expected);
-    let (mut inp, mut pos) = (data, 0);
-    while pos < expected {
-        let r = dec.decode_bytes(inp, &mut out[pos..]);
-        inp = inp.get(r.consumed_in..).unwrap_or_default();
-        pos += r.consumed_out;
-        match r.status {
-            Ok(weezl::LzwStatus::Ok) if r.consumed_in == 0 && r.consumed_out == 0 => {
-                return err(format!("LZW stream stalled at {pos} of {expected} bytes"));
-            }
-            Ok(weezl::LzwStatus::Ok) => {}
-            Ok(weezl::LzwStatus::Done) | Ok(weezl::LzwStatus::NoProgress) => break,
-            Err(e) => return err(format!("LZW: {e}")),
-        }
-    }
+    let pos = lzw::decode(data, &mut out).map_err(CodecError::Corrupt)?;
     if pos != expected {
         return err(format!("LZW stream decoded to {pos} bytes, the chunk holds {expected}"));
     }
