@@ -213,7 +213,7 @@ impl Fetcher {
             if let (Ok(all), Some(cache)) = (&result, &cache) {
                 for c in &req.chunks {
                     if let Ok(b) = slice(all, &req.range, c, reader.url()) {
-                        cache.insert(BlockCache::key(&object, c), own(b, all)).await;
+                        cache.insert(BlockCache::key(&object, c), b).await;
                     }
                 }
             }
@@ -276,9 +276,7 @@ impl Arrivals<'_> {
             let all = w.flight.clone().await.map_err(|e| (*e).clone())?;
             let b = slice(&all, &w.range, c, url)?;
             if let (true, Some(cache)) = (w.joined, self.cache) {
-                cache
-                    .insert(BlockCache::key(&self.object, c), own(b.clone(), &all))
-                    .await;
+                cache.insert(BlockCache::key(&self.object, c), b.clone()).await;
             }
             out.push(c.start, b);
         }
@@ -327,32 +325,5 @@ fn slice(all: &Bytes, range: &Range<u64>, c: &Range<u64>, url: &str) -> Result<B
                 range.end - range.start
             ),
         )),
-    }
-}
-
-/// `b`, a slice of the response `all`, on its own when it is only part of
-/// it: a cached slice would keep the whole merged response alive while
-/// the cache weighs only the slice.
-fn own(b: Bytes, all: &Bytes) -> Bytes {
-    if b.len() < all.len() {
-        Bytes::copy_from_slice(&b)
-    } else {
-        b
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_cached_slice_does_not_share_its_merged_response() {
-        let all = Bytes::from(vec![7u8; 1000]);
-        let part = own(all.slice(100..200), &all);
-        let span = all.as_ptr() as usize..all.as_ptr() as usize + all.len();
-        assert!(!span.contains(&(part.as_ptr() as usize)), "the slice was copied out");
-        assert_eq!(&part[..], &all[100..200]);
-        let whole = own(all.clone(), &all);
-        assert_eq!(whole.as_ptr(), all.as_ptr(), "a whole response is kept as it is");
     }
 }
