@@ -5,9 +5,10 @@
 //! heap bytes (a counting allocator) less what the two caches hold, not on
 //! RSS, which the allocator's fragmentation and the caches' filling move
 //! by several KiB per cycle: that figure's trend over the second half
-//! stays below 4 KiB per cycle (leaking one reader per cycle shows as
-//! about 40 KiB). `cargo test` runs 2,000
-//! cycles; `ASYNC_COG_SOAK_CYCLES=10000 cargo test --release --test soak
+//! stays below 8 KiB per cycle. Leaking one reader per cycle shows as
+//! about 33 KiB; cached blocks pinning a partly evicted merged response
+//! move it by up to 4. `cargo test` runs 2,000 cycles;
+//! `ASYNC_COG_SOAK_CYCLES=10000 cargo test --release --test soak
 //! -- --nocapture` runs the long form.
 
 mod support;
@@ -24,7 +25,7 @@ const BUDGET: u64 = 8 << 20;
 const MARGIN: u64 = 40 << 20;
 /// The most live heap bytes outside the caches may grow per cycle over
 /// the second half of the run.
-const MAX_SLOPE: f64 = 4.0 * 1024.0;
+const MAX_SLOPE: f64 = 8.0 * 1024.0;
 
 /// The system allocator, counting the bytes currently allocated.
 struct Counting;
