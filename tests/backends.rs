@@ -321,7 +321,7 @@ fn failures_say_what_is_wrong() {
                 ("AWS_ACCESS_KEY_ID", "AKIAWRONGWRONGWRONG0"),
                 ("AWS_SECRET_ACCESS_KEY", "wrong"),
             ],
-            "permission denied: s3://cogs/u8_jpeg_mask.tif: the server refused the credentials",
+            "permission denied: s3://cogs/u8_jpeg_mask.tif: S3 refused the credentials",
         ),
         (
             "anonymous read of a private object",

@@ -527,11 +527,26 @@ impl ByteSource {
             e @ (object_store::Error::PermissionDenied { .. } | object_store::Error::Unauthenticated { .. }) => {
                 Error::PermissionDenied {
                     url: self.url.clone(),
-                    message: e.to_string(),
+                    message: format!(
+                        "{} refused the credentials (wrong, expired, or not allowed to read this object): {e}",
+                        backend_name(&self.url)
+                    ),
                 }
             }
             source => self.io(source, range),
         }
+    }
+}
+
+/// The service behind `url`, as a user would name it in an error.
+fn backend_name(url: &str) -> &'static str {
+    let scheme = url.split_once("://").map_or("", |(s, _)| s).to_ascii_lowercase();
+    match scheme.as_str() {
+        "s3" | "s3a" => "S3",
+        "gs" => "Google Cloud Storage",
+        "az" | "azure" | "abfs" | "abfss" => "Azure Blob Storage",
+        "http" | "https" => "the HTTP server",
+        _ => "the store",
     }
 }
 
