@@ -67,8 +67,9 @@ pub enum Error {
         /// The store's explanation.
         message: String,
     },
-    /// The object changed between two requests (its ETag/version no longer matches).
-    #[error("object changed while reading: {url} (expected ETag/version {expected})")]
+    /// The object changed between two requests (its ETag/version no longer
+    /// matches), or was removed after it was opened.
+    #[error("object changed or removed while reading: {url} (expected ETag/version {expected})")]
     Changed {
         /// The URL or path.
         url: String,

@@ -511,6 +511,9 @@ impl ByteSource {
 
     fn map_err(&self, e: object_store::Error, range: &Range<u64>) -> Error {
         match e {
+            // Found at open, gone now: replaced (GCS answers a read of a
+            // replaced generation with 404) or deleted while reading.
+            object_store::Error::NotFound { .. } if self.pin.get().is_some() => self.changed(),
             e @ object_store::Error::NotFound { .. } => Error::NotFound {
                 url: self.url.clone(),
                 // S3, GCS and Azure say which in the error body.

@@ -334,7 +334,7 @@ fn s3(src: &str, _: &str, _: &Transport) -> Result<Arc<dyn ObjectStore>> {
 #[cfg(feature = "gcs")]
 fn gcs(src: &str, bucket: &str, transport: &Transport) -> Result<Arc<dyn ObjectStore>> {
     use object_store::gcp::{GoogleCloudStorageBuilder, GoogleConfigKey};
-    endpoint_env(&["GOOGLE_BASE_URL"])?;
+    let endpoint = endpoint_env(&["GOOGLE_BASE_URL"])?;
     let anonymous = env_bools(&["GOOGLE_SKIP_SIGNATURE"], &["GOOGLE_SKIP_SIGNATURE"])?;
     let adc = std::env::var_os("HOME")
         .map(|h| std::path::Path::new(&h).join(".config/gcloud/application_default_credentials.json"))
@@ -356,6 +356,13 @@ fn gcs(src: &str, bucket: &str, transport: &Transport) -> Result<Arc<dyn ObjectS
         .with_retry(retry(transport));
     for (k, v) in client_config(transport) {
         b = b.with_config(GoogleConfigKey::Client(k), v);
+    }
+    // An http:// endpoint (an emulator) is allowed, as for S3 and Azure.
+    if endpoint.as_deref().is_some_and(|e| e.starts_with("http://")) {
+        b = b.with_config(
+            GoogleConfigKey::Client(object_store::ClientConfigKey::AllowHttp),
+            "true",
+        );
     }
     Ok(Arc::new(b.build().map_err(|e| builder_error(src, e))?))
 }
