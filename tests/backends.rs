@@ -330,13 +330,13 @@ fn failures_say_what_is_wrong() {
                 ("AWS_ACCESS_KEY_ID", "AKIAWRONGWRONGWRONG0"),
                 ("AWS_SECRET_ACCESS_KEY", "wrong"),
             ],
-            "permission denied: s3://cogs/u8_jpeg_mask.tif: S3 refused the credentials",
+            "permission denied: s3://cogs/u8_jpeg_mask.tif: S3 refused access: the credentials are wrong",
         ),
         (
             "anonymous read of a private object",
             "s3://cogs/private.tif".into(),
             anonymous.to_vec(),
-            "permission denied: s3://cogs/private.tif",
+            "permission denied: s3://cogs/private.tif: S3 refused access",
         ),
         // Missing things.
         (

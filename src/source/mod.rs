@@ -531,7 +531,8 @@ impl ByteSource {
                 Error::PermissionDenied {
                     url: self.url.clone(),
                     message: format!(
-                        "{} refused the credentials (wrong, expired, or not allowed to read this object): {e}",
+                        "{} refused access: the credentials are wrong or expired, or may not read this object \
+                         (unsigned requests read public objects only): {e}",
                         backend_name(&self.url)
                     ),
                 }
