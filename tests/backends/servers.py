@@ -294,20 +294,23 @@ def nginx_binary():
 
 
 def install_nginx(h):
-    if nginx_binary():
+    """nginx, and openssl for its test certificate."""
+    def ready():
+        return nginx_binary() and shutil.which("openssl")
+    if ready():
         return "present"
     log = LOGS / "install-nginx.log"
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     apt = ["apt-get", "install", "-y", "-q", "--no-install-recommends"]
-    for pkgs in (["nginx-light"], ["nginx"]):
-        if run_logged(apt + pkgs, log, INSTALL_TIMEOUT, env) == 0 and nginx_binary():
+    for pkgs in (["nginx-light", "openssl"], ["nginx", "openssl"]):
+        if run_logged(apt + pkgs, log, INSTALL_TIMEOUT, env) == 0 and ready():
             return "installed"
     # Package lists may be missing or stale on a fresh machine.
     run_logged(["apt-get", "update", "-q"], log, INSTALL_TIMEOUT, env)
-    for pkgs in (["nginx-light"], ["nginx"]):
-        if run_logged(apt + pkgs, log, INSTALL_TIMEOUT, env) == 0 and nginx_binary():
+    for pkgs in (["nginx-light", "openssl"], ["nginx", "openssl"]):
+        if run_logged(apt + pkgs, log, INSTALL_TIMEOUT, env) == 0 and ready():
             return "installed"
-    raise SetupError("could not install nginx with apt-get", log)
+    raise SetupError("could not install nginx and openssl with apt-get", log)
 
 
 PIP_PACKAGES = [
@@ -368,7 +371,8 @@ def start_nginx(h):
     prefix = OUT / "nginx"
     for d in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (prefix / "temp" / d).mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port, tls_port = free_port(), free_port()
+    cert, key, ca = make_tls_cert(prefix)
     mime = Path("/etc/nginx/mime.types")
     types = f"include {mime};" if mime.exists() else "types { image/tiff tif tiff; }"
     user = "user root;" if os.geteuid() == 0 else ""  # workers must read target/
@@ -402,6 +406,16 @@ http {{
         root {WWW};
         location / {{ }}
     }}
+    # The same files over TLS, with a certificate from a CA of our own that
+    # only the test command trusts (SSL_CERT_FILE).
+    server {{
+        listen 127.0.0.1:{tls_port} ssl;
+        server_name localhost;
+        ssl_certificate {cert};
+        ssl_certificate_key {key};
+        root {WWW};
+        location / {{ }}
+    }}
 }}
 """)
     p = h.spawn("nginx", [nginx_binary(), "-p", str(prefix), "-c", str(conf), "-e", "stderr"])
@@ -413,9 +427,31 @@ http {{
                          LOGS / "nginx.log")
     h.env.update({
         "ASYNC_COG_TEST_NGINX": url,
+        "ASYNC_COG_TEST_NGINX_TLS": f"https://127.0.0.1:{tls_port}",
+        # rustls-native-certs (under reqwest and object_store) reads it.
+        "SSL_CERT_FILE": str(ca),
         "ASYNC_COG_TEST_NGINX_ROOT": str(WWW),
         "ASYNC_COG_TEST_NGINX_LOG": str(LOGS / "nginx-access.log"),
     })
+
+
+def make_tls_cert(prefix):
+    """A CA and a certificate for 127.0.0.1 signed by it (openssl CLI)."""
+    d = prefix / "tls"
+    d.mkdir(parents=True, exist_ok=True)
+    ca_key, ca, key, csr, cert = (d / n for n in ("ca.key", "ca.pem", "server.key", "server.csr", "server.pem"))
+    ext = d / "san.ext"
+    ext.write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
+    for argv in (
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca_key, "-out", ca,
+         "-days", "2", "-subj", "/CN=async-cog test CA"],
+        ["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", csr,
+         "-subj", "/CN=127.0.0.1"],
+        ["openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
+         "-out", cert, "-days", "2", "-extfile", ext],
+    ):
+        subprocess.run([str(a) for a in argv], check=True, capture_output=True, timeout=60)
+    return cert, key, ca
 
 
 def start_moto(h, name, extra_env=None):
