@@ -351,6 +351,18 @@ fn failures_say_what_is_wrong() {
             anonymous.to_vec(),
             "permission denied: s3://cogs/private.tif: S3 refused access",
         ),
+        (
+            "anonymous Azure read of a public container",
+            format!("az://public/{}", FILES[0]),
+            vec![azure[0], azure[1], ("AZURE_SKIP_SIGNATURE", "true")],
+            "",
+        ),
+        (
+            "anonymous Azure read of a private container",
+            format!("az://cogs/{}", FILES[0]),
+            vec![azure[0], azure[1], ("AZURE_SKIP_SIGNATURE", "true")],
+            "permission denied: az://cogs/u8_jpeg_mask.tif: Azure Blob Storage refused access",
+        ),
         // Missing things.
         (
             "missing S3 object",
