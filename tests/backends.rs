@@ -475,5 +475,6 @@ async fn a_silent_server_times_out_and_says_so() {
     drop(silent);
     assert!(t.elapsed() < Duration::from_secs(5), "took {:?}", t.elapsed());
     let msg = e.to_string();
+    println!("silent server: {msg}");
     assert!(msg.contains("timed out") || msg.contains("timeout"), "{msg}");
 }
