@@ -15,16 +15,52 @@ const KEPT: usize = 16;
 /// this bounds it whatever number of threads decode.
 const KEPT_BYTES: usize = 32 << 20;
 
-/// Buffers handed back, oldest first.
-static POOL: Mutex<Pool> = Mutex::new(Pool {
-    buffers: VecDeque::new(),
-    bytes: 0,
-});
+/// The process's pool.
+static POOL: Mutex<Pool> = Mutex::new(Pool::new());
 
+/// Buffers handed back, oldest first.
 struct Pool {
     buffers: VecDeque<Vec<u8>>,
     /// Capacity of all `buffers`.
     bytes: usize,
+}
+
+impl Pool {
+    const fn new() -> Pool {
+        Pool {
+            buffers: VecDeque::new(),
+            bytes: 0,
+        }
+    }
+
+    /// The smallest kept buffer of at least `len` bytes and at most an
+    /// eighth more, taken out of the pool.
+    fn take(&mut self, len: usize) -> Option<Vec<u8>> {
+        let fits = |b: &Vec<u8>| b.capacity() >= len && b.capacity() - b.capacity() / 9 <= len;
+        let best = (self.buffers.iter().enumerate())
+            .filter(|(_, b)| fits(b))
+            .min_by_key(|(_, b)| b.capacity())
+            .map(|(i, _)| i)?;
+        let b = self.buffers.remove(best)?;
+        self.bytes = self.bytes.saturating_sub(b.capacity());
+        Some(b)
+    }
+
+    /// Keeps `buf`; the oldest buffers make room.
+    fn keep(&mut self, buf: Vec<u8>) {
+        let size = buf.capacity();
+        if size == 0 || size > KEPT_BYTES / 2 {
+            return;
+        }
+        while self.buffers.len() >= KEPT || self.bytes + size > KEPT_BYTES {
+            let Some(old) = self.buffers.pop_front() else {
+                break;
+            };
+            self.bytes = self.bytes.saturating_sub(old.capacity());
+        }
+        self.bytes += size;
+        self.buffers.push_back(buf);
+    }
 }
 
 fn pool() -> MutexGuard<'static, Pool> {
@@ -37,19 +73,7 @@ fn pool() -> MutexGuard<'static, Pool> {
 /// at most an eighth larger (the result may become a cached tile's plane,
 /// weighed by its length); the smallest such one is taken.
 pub fn zeroed(len: usize) -> Vec<u8> {
-    let reused = {
-        let mut p = pool();
-        let fits = |b: &Vec<u8>| b.capacity() >= len && b.capacity() - b.capacity() / 9 <= len;
-        let best = (p.buffers.iter().enumerate())
-            .filter(|(_, b)| fits(b))
-            .min_by_key(|(_, b)| b.capacity())
-            .map(|(i, _)| i);
-        let taken = best.and_then(|i| p.buffers.remove(i));
-        if let Some(b) = &taken {
-            p.bytes = p.bytes.saturating_sub(b.capacity());
-        }
-        taken
-    };
+    let reused = pool().take(len);
     match reused {
         Some(mut b) => {
             b.clear();
@@ -62,57 +86,52 @@ pub fn zeroed(len: usize) -> Vec<u8> {
 
 /// Hands `buf` back for a later [`zeroed`]; the oldest buffers make room.
 pub fn recycle(buf: Vec<u8>) {
-    let size = buf.capacity();
-    if size == 0 || size > KEPT_BYTES / 2 {
-        return;
-    }
-    let mut p = pool();
-    while p.buffers.len() >= KEPT || p.bytes + size > KEPT_BYTES {
-        let Some(old) = p.buffers.pop_front() else {
-            break;
-        };
-        p.bytes = p.bytes.saturating_sub(old.capacity());
-    }
-    p.bytes += size;
-    p.buffers.push_back(buf);
-}
-
-/// Bytes the pool holds now.
-#[cfg(test)]
-fn kept_bytes() -> usize {
-    pool().bytes
+    pool().keep(buf);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    // The pool is shared with every test running beside these, so sizes
-    // here are ones no codec test decodes.
+    // On a pool of their own: the process's is shared with every test
+    // running beside these.
+
+    #[test]
+    fn kept_buffers_are_lent_when_they_fit() {
+        let mut p = Pool::new();
+        let b = vec![7u8; 1000];
+        let ptr = b.as_ptr();
+        p.keep(b);
+        let again = p.take(900).expect("lent");
+        assert_eq!(again.as_ptr(), ptr, "the buffer was reused");
+        p.keep(again);
+        assert!(p.take(1001).is_none(), "a smaller one is not lent");
+        assert!(p.take(800).is_none(), "a much larger one is not lent");
+        assert_eq!(p.bytes, 1000);
+    }
 
     #[test]
     fn recycled_buffers_come_back_zeroed() {
         let mut b = zeroed(13_000_001);
         b.fill(7);
-        let ptr = b.as_ptr();
         recycle(b);
         let again = zeroed(11_600_000);
-        assert_eq!(again.as_ptr(), ptr, "the buffer was reused");
         assert_eq!(again.len(), 11_600_000);
-        assert!(again.iter().all(|&v| v == 0), "and zeroed");
-        recycle(zeroed(14_000_003));
-        assert_eq!(
-            zeroed(5_000_000).capacity(),
-            5_000_000,
-            "a much larger one is not lent out"
-        );
+        assert!(again.iter().all(|&v| v == 0), "zeroed");
     }
 
     #[test]
     fn the_pool_stays_within_its_byte_bound() {
+        let mut p = Pool::new();
         for _ in 0..40 {
-            recycle(vec![0; 3 << 20]);
-            assert!(kept_bytes() <= KEPT_BYTES, "{} bytes kept", kept_bytes());
+            p.keep(vec![0; 3 << 20]);
+            assert!(p.bytes <= KEPT_BYTES, "{} bytes kept", p.bytes);
+            assert_eq!(p.bytes, p.buffers.iter().map(Vec::capacity).sum::<usize>());
         }
+        let mut p = Pool::new();
+        for _ in 0..40 {
+            p.keep(vec![0; 1000]);
+        }
+        assert_eq!(p.buffers.len(), KEPT, "at most {KEPT} buffers");
     }
 }

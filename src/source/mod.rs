@@ -513,7 +513,7 @@ impl ByteSource {
         match e {
             // Found at open, gone now: replaced (GCS answers a read of a
             // replaced generation with 404) or deleted while reading.
-            object_store::Error::NotFound { .. } if self.pin.get().is_some() => self.changed(),
+            object_store::Error::NotFound { .. } if self.has_validator() => self.changed(),
             e @ object_store::Error::NotFound { .. } => Error::NotFound {
                 url: self.url.clone(),
                 // S3, GCS and Azure say which in the error body.

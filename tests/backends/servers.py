@@ -115,11 +115,20 @@ def log_tail(path, lines=40):
     return "\n".join(text[-lines:]) or f"(empty log {path})"
 
 
+# Ports handed out in this run, so that two servers never get the same one.
+_GIVEN = set()
+
+
 def free_port():
-    """A loopback port free right now (bound by the kernel, then released)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port free right now (bound by the kernel, then released),
+    never one handed out before in this run."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _GIVEN:
+            _GIVEN.add(port)
+            return port
 
 
 def closed_port():
@@ -315,9 +324,9 @@ def install_nginx(h):
 
 PIP_PACKAGES = [
     # (pip requirement, modules that prove it is there)
-    ("moto[server]", ["moto.server", "flask", "flask_cors"]),
+    ("moto[server]==5.2.1", ["moto.server", "flask", "flask_cors"]),
     ("boto3", ["boto3"]),
-    ("gcp-storage-emulator", ["gcp_storage_emulator"]),
+    ("gcp-storage-emulator==2026.7.19", ["gcp_storage_emulator"]),
     ("azure-storage-blob", ["azure.storage.blob"]),
 ]
 
@@ -351,7 +360,7 @@ def install_azurite(h):
         run_logged(["apt-get", "install", "-y", "-q", "nodejs", "npm"], log, INSTALL_TIMEOUT, env)
     TOOLS.mkdir(parents=True, exist_ok=True)
     rc = run_logged(["npm", "install", "--prefix", str(TOOLS), "--no-audit", "--no-fund",
-                     "--loglevel=error", "azurite"], log, INSTALL_TIMEOUT, env)
+                     "--loglevel=error", "azurite@3.35.0"], log, INSTALL_TIMEOUT, env)
     if rc != 0 or not azurite_blob_bin().exists():
         raise SetupError("npm could not install azurite", log)
     return "installed"
@@ -418,7 +427,7 @@ http {{
     }}
 }}
 """)
-    p = h.spawn("nginx", [nginx_binary(), "-p", str(prefix), "-c", str(conf), "-e", "stderr"])
+    p = h.spawn("nginx", [nginx_binary(), "-p", str(prefix), "-c", str(conf)])
     h.wait_port("nginx", port, p)
     url = f"http://127.0.0.1:{port}"
     status, headers, body = request("GET", f"{url}/{SAMPLE}", {"Range": "bytes=0-99"})
