@@ -217,6 +217,12 @@ fn endpoint_env(names: &[&str]) -> Result<Option<String>> {
     Ok(first)
 }
 
+/// Whether an endpoint [`endpoint_env`] accepted is `http://` (any case).
+#[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+fn is_plain_http(endpoint: &str) -> bool {
+    url::Url::parse(endpoint).is_ok_and(|u| u.scheme() == "http")
+}
+
 /// A boolean environment variable, GDAL-style (TRUE/FALSE, YES/NO, ON/OFF,
 /// 1/0, Y/N, any case); a value that is none of these is an
 /// [`Error::Config`] naming the variable, instead of being read as false.
@@ -285,7 +291,7 @@ fn s3(src: &str, bucket: &str, transport: &Transport) -> Result<Arc<dyn ObjectSt
     endpoint_env(&["AWS_ENDPOINT_URL_STS"])?;
     if let Some(ep) = &endpoint {
         b = b.with_endpoint(ep);
-        if ep.starts_with("http://") {
+        if is_plain_http(ep) {
             b = b.with_allow_http(true);
         }
         // S3-compatible servers rarely do virtual-hosted buckets.
@@ -358,7 +364,7 @@ fn gcs(src: &str, bucket: &str, transport: &Transport) -> Result<Arc<dyn ObjectS
         b = b.with_config(GoogleConfigKey::Client(k), v);
     }
     // An http:// endpoint (an emulator) is allowed, as for S3 and Azure.
-    if endpoint.as_deref().is_some_and(|e| e.starts_with("http://")) {
+    if endpoint.as_deref().is_some_and(is_plain_http) {
         b = b.with_config(
             GoogleConfigKey::Client(object_store::ClientConfigKey::AllowHttp),
             "true",
@@ -409,7 +415,7 @@ fn azure(src: &str, transport: &Transport) -> Result<Arc<dyn ObjectStore>> {
         .with_url(src)
         .with_retry(retry(transport));
     // An http:// endpoint (Azurite, a local gateway) is allowed, as for S3.
-    if endpoint.as_deref().is_some_and(|e| e.starts_with("http://")) {
+    if endpoint.as_deref().is_some_and(is_plain_http) {
         b = b.with_allow_http(true);
     }
     for (k, v) in client_config(transport) {
@@ -438,6 +444,14 @@ mod tests {
         let e = resolve("ftp://example.com/a.tif", &Transport::default()).unwrap_err();
         assert!(matches!(e, Error::InvalidSource { .. }), "{e}");
         assert!(e.to_string().contains("ftp"), "{e}");
+    }
+
+    #[test]
+    #[cfg(any(feature = "s3", feature = "gcs", feature = "azure"))]
+    fn an_http_endpoint_is_plain_http_in_any_case() {
+        assert!(is_plain_http("HTTP://localhost:9000"));
+        assert!(is_plain_http("http://127.0.0.1:10000/devstoreaccount1"));
+        assert!(!is_plain_http("https://s3.example.com"));
     }
 
     #[test]
