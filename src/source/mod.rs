@@ -533,24 +533,12 @@ impl ByteSource {
                     message: format!(
                         "{} refused access: the credentials are wrong or expired, or may not read this object \
                          (unsigned requests read public objects only): {e}",
-                        backend_name(&self.url)
+                        url::Service::of(&self.url).map_or("the store", url::Service::name)
                     ),
                 }
             }
             source => self.io(source, range),
         }
-    }
-}
-
-/// The service behind `url`, as a user would name it in an error.
-fn backend_name(url: &str) -> &'static str {
-    let scheme = url.split_once("://").map_or("", |(s, _)| s).to_ascii_lowercase();
-    match scheme.as_str() {
-        "s3" | "s3a" => "S3",
-        "gs" => "Google Cloud Storage",
-        "az" | "azure" | "abfs" | "abfss" => "Azure Blob Storage",
-        "http" | "https" => "the HTTP server",
-        _ => "the store",
     }
 }
 

@@ -21,6 +21,51 @@ use super::Transport;
 use super::clients::shared_store;
 use crate::error::{Error, Result};
 
+/// The kind of store a source string names, from its scheme: the one
+/// table of schemes, used to resolve sources and to name the service in
+/// errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Service {
+    /// A path or `file://`.
+    File,
+    /// `http(s)://`.
+    Http,
+    /// `s3://`, `s3a://`.
+    S3,
+    /// `gs://`.
+    Gcs,
+    /// `az://`, `azure://`, `abfs(s)://`.
+    Azure,
+}
+
+impl Service {
+    /// The service `src` names; `None` for an unknown scheme.
+    pub(crate) fn of(src: &str) -> Option<Service> {
+        let Some((scheme, _)) = src.split_once("://") else {
+            return Some(Service::File);
+        };
+        match scheme.to_ascii_lowercase().as_str() {
+            "file" => Some(Service::File),
+            "http" | "https" => Some(Service::Http),
+            "s3" | "s3a" => Some(Service::S3),
+            "gs" => Some(Service::Gcs),
+            "az" | "azure" | "abfs" | "abfss" => Some(Service::Azure),
+            _ => None,
+        }
+    }
+
+    /// The service as a user would name it in an error.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Service::File => "the file system",
+            Service::Http => "the HTTP server",
+            Service::S3 => "S3",
+            Service::Gcs => "Google Cloud Storage",
+            Service::Azure => "Azure Blob Storage",
+        }
+    }
+}
+
 /// Resolves `src` to a store, a path in it, and the display name used in
 /// errors. Cloud schemes need their Cargo feature.
 pub fn resolve(src: &str, transport: &Transport) -> Result<(Arc<dyn ObjectStore>, Path, String)> {
@@ -28,9 +73,15 @@ pub fn resolve(src: &str, transport: &Transport) -> Result<(Arc<dyn ObjectStore>
         url: src.to_string(),
         message,
     };
-    let Some((scheme, _)) = src.split_once("://") else {
-        return local(src, std::path::Path::new(src));
+    let Some(service) = Service::of(src) else {
+        let scheme = src.split_once("://").map_or("", |(s, _)| s);
+        return Err(invalid(format!(
+            "unknown scheme {scheme:?}; expected a path, file://, http(s)://, s3://, gs://, az://, azure:// or abfs(s)://"
+        )));
     };
+    if !src.contains("://") {
+        return local(src, std::path::Path::new(src));
+    }
     let url = url::Url::parse(src).map_err(|e| invalid(e.to_string()))?;
     // A bucket or container alone names no file: refused before any request.
     let key = || {
@@ -42,35 +93,38 @@ pub fn resolve(src: &str, transport: &Transport) -> Result<(Arc<dyn ObjectStore>
         }
         Path::from_url_path(p).map_err(|e| invalid(e.to_string()))
     };
-    match scheme.to_ascii_lowercase().as_str() {
-        "file" => {
+    let bucket = || url.host_str().ok_or_else(|| invalid("no bucket".into()));
+    let (store, key) = match service {
+        Service::File => {
             let p = url
                 .to_file_path()
                 .map_err(|_| invalid("not a local file path".into()))?;
-            local(src, &p)
+            return local(src, &p);
         }
-        "http" | "https" => http(src, &url, transport),
-        "s3" | "s3a" => {
-            let bucket = url.host_str().ok_or_else(|| invalid("no bucket".into()))?;
+        Service::Http => return http(src, &url, transport),
+        Service::S3 => {
+            let (bucket, key) = (bucket()?, key()?);
+            (
+                shared_store("s3", &authority(&url), transport, || s3(src, bucket, transport))?,
+                key,
+            )
+        }
+        Service::Gcs => {
+            let (bucket, key) = (bucket()?, key()?);
+            (
+                shared_store("gcs", &authority(&url), transport, || gcs(src, bucket, transport))?,
+                key,
+            )
+        }
+        Service::Azure => {
             let key = key()?;
-            let store = shared_store("s3", &authority(&url), transport, || s3(src, bucket, transport))?;
-            Ok((store, key, src.to_string()))
+            (
+                shared_store("azure", &authority(&url), transport, || azure(src, transport))?,
+                key,
+            )
         }
-        "gs" => {
-            let bucket = url.host_str().ok_or_else(|| invalid("no bucket".into()))?;
-            let key = key()?;
-            let store = shared_store("gcs", &authority(&url), transport, || gcs(src, bucket, transport))?;
-            Ok((store, key, src.to_string()))
-        }
-        "az" | "azure" | "abfs" | "abfss" => {
-            let key = key()?;
-            let store = shared_store("azure", &authority(&url), transport, || azure(src, transport))?;
-            Ok((store, key, src.to_string()))
-        }
-        other => Err(invalid(format!(
-            "unknown scheme {other:?}; expected a path, file://, http(s)://, s3://, gs://, az://, azure:// or abfs(s)://"
-        ))),
-    }
+    };
+    Ok((store, key, src.to_string()))
 }
 
 /// Scheme, user, host and port: what a store is built for.
