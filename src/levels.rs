@@ -10,6 +10,7 @@
 //! the full image's bands and sample type is ignored, as GDAL ignores it.
 
 use crate::error::{Error, Location, Result};
+use crate::geo::Window;
 use crate::raster::DataType;
 use crate::tiff::{ImageIfd, TiffFile};
 
@@ -35,6 +36,21 @@ impl Level {
     /// Height in pixels.
     pub fn height(&self) -> u64 {
         self.image.height
+    }
+
+    /// rasterio's `block_windows()`: every block's (row, col) and its window
+    /// of this level, cut to the image, row by row.
+    pub fn block_windows(&self) -> impl Iterator<Item = ((u64, u64), Window)> + '_ {
+        let (bw, bh) = (self.image.block_width.max(1), self.image.block_height.max(1));
+        let (w, h) = (self.width(), self.height());
+        let (across, down) = (w.div_ceil(bw), h.div_ceil(bh));
+        (0..down).flat_map(move |j| {
+            (0..across).map(move |i| {
+                let (c, r) = (i * bw, j * bh);
+                let win = Window::from_f64(c as f64, r as f64, bw.min(w - c) as f64, bh.min(h - r) as f64);
+                ((j, i), win)
+            })
+        })
     }
 }
 

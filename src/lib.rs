@@ -30,6 +30,7 @@
 
 // Layers, top to bottom; a module may use only those below it, and its
 // top comment says which:
+//   view (CogView, CogStack)           lazy views and multi-file stacks over readers
 //   reader (CogReader)                 open, tag arrays, block and window reads
 //   options                            cache choice, merging, transport, limits
 //   decode                             a tile's fetched chunks -> masked array
@@ -54,6 +55,7 @@ mod request;
 mod resample;
 mod source;
 pub mod tiff;
+mod view;
 
 #[cfg(feature = "internals")]
 pub mod internals;
@@ -70,6 +72,7 @@ pub use request::{Area, Progress, Raster, ReadRequest, Shape};
 pub use resample::Resampling;
 pub use source::{BlockCache, HeaderCache, ObjectInfo, RequestStats, TileCache, Transport};
 pub use tiff::Limits;
+pub use view::{Axis, CogView};
 
 /// README.md's code blocks, compiled by `cargo test` so that the examples
 /// people copy stay true.

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use crate::geo::{Affine, Bounds, Crs, Window};
-use crate::raster::MaskedArray;
+use crate::raster::{ArrayData, MaskedArray, Nodata, Sample};
 use crate::resample::Resampling;
 
 /// An output size in pixels: rows (height) and columns (width). Converts
@@ -70,6 +70,7 @@ pub struct ReadRequest {
     pub(crate) resampling: Resampling,
     pub(crate) level: Option<usize>,
     pub(crate) boundless: bool,
+    pub(crate) fill: Option<f64>,
     pub(crate) progress: Option<Progress>,
 }
 
@@ -82,6 +83,7 @@ impl ReadRequest {
             resampling: Resampling::Nearest,
             level: None,
             boundless: false,
+            fill: None,
             progress: None,
         }
     }
@@ -136,6 +138,15 @@ impl ReadRequest {
         self
     }
 
+    /// What samples outside the image hold (and [`Raster::filled`] puts
+    /// in masked samples): by default the file's nodata, else the reader's
+    /// [`crate::Options::with_fill_value`] (0 unless set). An explicit value
+    /// wins over nodata; padding stays masked either way.
+    pub fn fill_value(mut self, value: f64) -> Self {
+        self.fill = Some(value);
+        self
+    }
+
     /// The area asked for.
     pub fn area(&self) -> &Area {
         &self.area
@@ -164,19 +175,66 @@ pub struct Raster {
     pub crs: Option<Crs>,
     /// The level the pixels came from (0 = full resolution).
     pub level: usize,
+    /// The file's nodata value, when it has one.
+    pub nodata: Option<Nodata>,
+    /// What padding outside the image holds and what [`Raster::filled`]
+    /// puts in masked samples: the request's fill value, else nodata, else
+    /// the reader's fill value (0 unless set).
+    pub fill_value: Nodata,
+}
+
+/// Where a read's pixels lie and what its missing values are: everything
+/// of a [`Raster`] but the array.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Placement {
+    pub transform: Affine,
+    pub crs: Option<Crs>,
+    pub level: usize,
+    pub nodata: Option<Nodata>,
+    pub fill_value: Nodata,
 }
 
 impl Raster {
-    /// A raster of `array` placed by `transform`.
-    pub(crate) fn new(array: impl Into<Arc<MaskedArray>>, transform: Affine, crs: Option<Crs>, level: usize) -> Raster {
+    /// A raster of `array` placed as `at` says.
+    pub(crate) fn new(array: impl Into<Arc<MaskedArray>>, at: Placement) -> Raster {
         let array = array.into();
         let (_, rows, cols) = array.shape();
         Raster {
-            bounds: transform.bounds(cols as u64, rows as u64),
-            transform,
+            bounds: at.transform.bounds(cols as u64, rows as u64),
+            transform: at.transform,
             array,
-            crs,
-            level,
+            crs: at.crs,
+            level: at.level,
+            nodata: at.nodata,
+            fill_value: at.fill_value,
         }
+    }
+
+    /// (bands, rows, cols).
+    pub fn shape(&self) -> (usize, usize, usize) {
+        self.array.shape()
+    }
+
+    /// The data type of the samples.
+    pub fn dtype(&self) -> crate::raster::DataType {
+        self.array.data.dtype()
+    }
+
+    /// Typed access to the samples (masked ones included, as stored):
+    /// `Some` when the raster holds `T`.
+    pub fn as_array<T: Sample>(&self) -> Option<&ndarray::Array3<T>> {
+        self.array.data.as_array::<T>()
+    }
+
+    /// The mask as a (bands, rows, cols) array, `true` = invalid.
+    pub fn mask_array(&self) -> ndarray::Array3<bool> {
+        self.array.mask.to_array()
+    }
+
+    /// The samples with every masked one replaced by [`Raster::fill_value`]
+    /// (numpy.ma's `filled()`), in the raster's own type; a fill value the
+    /// type cannot hold is rounded and saturated, as GDAL converts.
+    pub fn filled(&self) -> ArrayData {
+        self.array.filled(self.fill_value)
     }
 }

@@ -42,7 +42,8 @@ pub(crate) struct ReadPlan {
     pub bands: Vec<usize>,
     pub resampling: Resampling,
     pub boundless: bool,
-    /// What pixels outside the image hold (nodata, else the fill value).
+    /// What pixels outside the image hold (the request's fill value, else
+    /// nodata, else the reader's fill value).
     pub fill: Nodata,
     /// Transform of the output pixels.
     pub transform: Affine,
@@ -159,7 +160,11 @@ impl ReadPlan {
             bands,
             resampling: req.resampling,
             boundless: req.boundless,
-            fill: p.nodata.unwrap_or(Nodata::Float(fill_value)),
+            fill: req
+                .fill
+                .map(Nodata::Float)
+                .or(p.nodata)
+                .unwrap_or(Nodata::Float(fill_value)),
         })
     }
 }

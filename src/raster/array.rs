@@ -124,6 +124,26 @@ macro_rules! array_data {
                 }
             }
 
+            /// A copy with every sample `mask` marks invalid set to `value`
+            /// (rounded and saturated when the type cannot hold it).
+            fn filled_with(&self, mask: &Mask, value: super::Nodata) -> ArrayData {
+                fn fill<T: Sample>(a: &Array3<T>, m: &Mask, v: super::Nodata) -> Array3<T> {
+                    let v = T::from_nodata(v).unwrap_or_else(|| T::from_f64(v.as_f64()));
+                    let mut out = a.clone();
+                    if !m.is_all_valid() {
+                        for (o, &bad) in out.iter_mut().zip(m.iter()) {
+                            if bad {
+                                *o = v;
+                            }
+                        }
+                    }
+                    out
+                }
+                match self {
+                    $(ArrayData::$variant(a) => ArrayData::$variant(fill(a, mask, value)),)*
+                }
+            }
+
             /// Every sample as f64, in (bands, rows, cols) order.
             pub fn to_f64_vec(&self) -> Vec<f64> {
                 match self {
@@ -173,6 +193,13 @@ impl MaskedArray {
     /// Number of invalid samples.
     pub fn invalid_count(&self) -> usize {
         self.mask.invalid_count()
+    }
+
+    /// The data with every invalid sample replaced by `value` (numpy.ma's
+    /// `filled(value)`), in the array's own type; a value the type cannot
+    /// hold is rounded and saturated, as GDAL converts.
+    pub fn filled(&self, value: super::Nodata) -> ArrayData {
+        self.data.filled_with(&self.mask, value)
     }
 }
 

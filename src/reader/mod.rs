@@ -116,6 +116,12 @@ impl CogReader {
         })
     }
 
+    /// rasterio's `block_windows()` for level `z`: every block's (row, col)
+    /// and its window of that level, cut to the image, row by row.
+    pub fn block_windows(&self, z: usize) -> Result<impl Iterator<Item = ((u64, u64), crate::geo::Window)> + '_> {
+        Ok(self.level(z)?.block_windows())
+    }
+
     /// The parsed TIFF: header, ghost area, every IFD.
     pub fn tiff(&self) -> &TiffFile {
         &self.inner.tiff

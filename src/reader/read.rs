@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::geo::{Bounds, Window};
 use crate::plan::{Grid, KernelPlan, LevelRead, MaskOut, NearestPlan, ReadPlan, ReadShared, finite, nearest_indices};
 use crate::raster::{ArrayData, MaskedArray, Sample, dispatch};
-use crate::request::{Raster, ReadRequest, Shape};
+use crate::request::{Placement, Raster, ReadRequest, Shape};
 use crate::resample::Resampling;
 
 use super::CogReader;
@@ -83,7 +83,14 @@ impl CogReader {
         if let Some(m) = &plan.mask {
             array.mask = self.sample(&plan, m, &req).await?.mask;
         }
-        Ok(Raster::new(array, plan.transform, p.crs.clone(), plan.data.z))
+        let at = Placement {
+            transform: plan.transform,
+            crs: p.crs.clone(),
+            level: plan.data.z,
+            nodata: p.nodata,
+            fill_value: plan.fill,
+        };
+        Ok(Raster::new(array, at))
     }
 
     /// `s.win` of level `s.z` resampled to the plan's output.

@@ -12,8 +12,8 @@ use crate::error::{Error, Location, Result};
 use crate::geo::Window;
 use crate::levels::Level;
 use crate::plan::{BlockIndex, TilePlan};
-use crate::raster::MaskedArray;
-use crate::request::Raster;
+use crate::raster::{MaskedArray, Nodata};
+use crate::request::{Placement, Raster};
 use crate::source::TileKey;
 use crate::tiff::{Limits, RangeBuffers, Value};
 
@@ -68,7 +68,14 @@ impl CogReader {
                 let (col, row) = (xy.0.saturating_mul(bw), xy.1.saturating_mul(bh));
                 let window = Window::from_f64(col as f64, row as f64, bw as f64, bh as f64);
                 let (_, rows, cols) = array.shape();
-                Ok(Raster::new(array, window.transform(&t, cols, rows), p.crs.clone(), z))
+                let at = Placement {
+                    transform: window.transform(&t, cols, rows),
+                    crs: p.crs.clone(),
+                    level: z,
+                    nodata: p.nodata,
+                    fill_value: p.nodata.unwrap_or(Nodata::Float(self.options().fill_value())),
+                };
+                Ok(Raster::new(array, at))
             })
             .collect()
     }

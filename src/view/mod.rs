@@ -1,0 +1,16 @@
+//! Lazy views over readers, in the style of georeader's `RasterioReader`:
+//! a view knows its shape, transform, bounds and dtype without reading a
+//! pixel; narrowing it (a window, bands, a level, `isel`) makes a new cheap
+//! value; `load()` reads.
+//!
+//! [`CogView`] views one COG; the pure focus algebra lives in `focus`.
+//! Views sit above the reader and use it only through its public reads.
+//!
+//! May use: `reader`, `request`, `options`, `profile`, `levels`, `error`,
+//! `resample`, `geo`, `raster`.
+
+mod focus;
+mod single;
+
+pub use focus::Axis;
+pub use single::CogView;
