@@ -105,6 +105,15 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// Files that cannot be stacked: another CRS, transform, shape, data
+    /// type or band count than the stack's first file.
+    #[error("cannot stack {url}: {message}")]
+    Mismatch {
+        /// The file that differs.
+        url: String,
+        /// What differs, with both values.
+        message: String,
+    },
     /// A bug or a failed task (e.g. a decoding task that panicked).
     #[error("internal error: {0}")]
     Internal(String),

@@ -70,9 +70,9 @@ pub use raster::{ArrayData, DataType, Mask, MaskSource, MaskedArray, Nodata, Sam
 pub use reader::{CogReader, ReadStats};
 pub use request::{Area, Progress, Raster, ReadRequest, Shape};
 pub use resample::Resampling;
-pub use source::{BlockCache, HeaderCache, ObjectInfo, RequestStats, TileCache, Transport};
+pub use source::{BlockCache, HeaderCache, ObjectInfo, RequestBudget, RequestStats, TileCache, Transport};
 pub use tiff::Limits;
-pub use view::{Axis, CogView};
+pub use view::{Axis, CogStack, CogView, StackOptions, StackRaster};
 
 /// README.md's code blocks, compiled by `cargo test` so that the examples
 /// people copy stay true.

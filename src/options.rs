@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::source::Transport;
-use crate::source::{BlockCache, HeaderCache, TileCache};
+use crate::source::{BlockCache, HeaderCache, RequestBudget, TileCache};
 use crate::tiff::Limits;
 
 /// Whether and where a reader caches compressed blocks.
@@ -90,6 +90,7 @@ pub struct Options {
     transport_set: bool,
     limits: Limits,
     header_cache: Option<Arc<HeaderCache>>,
+    budget: Option<Arc<RequestBudget>>,
     fill_value: f64,
     log_level: Option<String>,
 }
@@ -107,6 +108,7 @@ impl Default for Options {
             transport_set: false,
             limits: Limits::default(),
             header_cache: None,
+            budget: None,
             fill_value: 0.0,
             log_level: None,
         }
@@ -277,6 +279,14 @@ impl Options {
         self
     }
 
+    /// Bounds requests in flight by `budget`, shared with every reader given
+    /// the same budget (a stack's files fetch through one), instead of the
+    /// reader's own bound of [`Options::with_max_concurrency`].
+    pub fn with_request_budget(mut self, budget: Arc<RequestBudget>) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
     /// Sets the value of boundless reads outside the image, for files
     /// without nodata (the nodata value wins when there is one).
     pub fn with_fill_value(mut self, value: f64) -> Self {
@@ -333,6 +343,11 @@ impl Options {
     /// The shared header cache, if any.
     pub fn header_cache(&self) -> Option<&Arc<HeaderCache>> {
         self.header_cache.as_ref()
+    }
+
+    /// The shared request budget, when one was given.
+    pub fn request_budget(&self) -> Option<&Arc<RequestBudget>> {
+        self.budget.as_ref()
     }
 
     /// The fill value of boundless reads for files without nodata.

@@ -17,7 +17,7 @@ use crate::options::{BlockCaching, Options, TileCaching};
 use crate::profile::Profile;
 use crate::source::Fetcher;
 use crate::source::cache::CachedHeader;
-use crate::source::{BlockCache, ByteSource, TileCache, identity, resolve};
+use crate::source::{BlockCache, ByteSource, RequestBudget, TileCache, identity, resolve};
 use crate::tiff::{DecodeResult, HeaderDecoder, RangeBuffers, TiffFile};
 
 use super::{CogReader, Inner};
@@ -75,7 +75,10 @@ impl CogReader {
             cache,
             options.range_merging().gap(),
             options.max_request_bytes(),
-            options.max_concurrency(),
+            options
+                .request_budget()
+                .cloned()
+                .unwrap_or_else(|| Arc::new(RequestBudget::new(options.max_concurrency()))),
         );
         let tag = |e: Error| e.with_source(&url);
         // Only a name every reader shares (a URL, an absolute path) keys the header cache.

@@ -27,7 +27,7 @@ use futures::future::{BoxFuture, FutureExt, Shared};
 
 use super::cache::BlockCache;
 use super::coalesce::{METADATA_GAP, Request, plan_requests};
-use super::layers::{Bounded, RangeRead};
+use super::layers::{Bounded, RangeRead, RequestBudget};
 use super::{ByteSource, ObjectId};
 use crate::error::{Error, Result};
 use crate::tiff::RangeBuffers;
@@ -58,17 +58,17 @@ pub struct Fetcher {
 }
 
 impl Fetcher {
-    /// A fetcher for `source`, with at most `concurrency` requests in
-    /// flight across every read that shares it.
+    /// A fetcher for `source`, its requests in flight bounded by `budget`
+    /// (its own, or one shared with other readers).
     pub fn new(
         source: Arc<ByteSource>,
         cache: Option<Arc<BlockCache>>,
         gap: Option<u64>,
         cap: u64,
-        concurrency: usize,
+        budget: Arc<RequestBudget>,
     ) -> Self {
         Self {
-            reader: Arc::new(Bounded::new(source, concurrency)),
+            reader: Arc::new(Bounded::new(source, budget)),
             cache,
             gap,
             cap,

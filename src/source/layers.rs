@@ -47,20 +47,48 @@ impl RangeRead for ByteSource {
     }
 }
 
-/// The concurrency layer: at most `limit` requests of the layer below in
-/// flight at once, across every read that shares this layer.
+/// A bound on requests in flight that several readers can share (the
+/// files of a stack fetch through one budget): give the same
+/// `Arc<RequestBudget>` to each reader's [`crate::Options`].
+#[derive(Debug)]
+pub struct RequestBudget {
+    permits: Semaphore,
+    limit: usize,
+}
+
+impl RequestBudget {
+    /// At most `limit` (at least 1) requests in flight across every reader
+    /// that uses this budget.
+    pub fn new(limit: usize) -> Self {
+        Self {
+            permits: Semaphore::new(limit.max(1)),
+            limit: limit.max(1),
+        }
+    }
+
+    /// The bound.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Requests that could start now without waiting.
+    pub fn available(&self) -> usize {
+        self.permits.available_permits()
+    }
+}
+
+/// The concurrency layer: at most the budget's limit of requests of the
+/// layer below in flight at once, across every read (and every reader)
+/// that shares the budget.
 pub(crate) struct Bounded<R> {
     inner: R,
-    permits: Semaphore,
+    budget: Arc<RequestBudget>,
 }
 
 impl<R> Bounded<R> {
-    /// `inner`, with at most `limit` (at least 1) requests in flight.
-    pub(crate) fn new(inner: R, limit: usize) -> Self {
-        Self {
-            inner,
-            permits: Semaphore::new(limit.max(1)),
-        }
+    /// `inner`, with requests in flight bounded by `budget`.
+    pub(crate) fn new(inner: R, budget: Arc<RequestBudget>) -> Self {
+        Self { inner, budget }
     }
 }
 
@@ -80,6 +108,7 @@ impl<R: RangeRead> RangeRead for Bounded<R> {
     fn read_range(&self, range: Range<u64>) -> BoxFuture<'_, Result<Bytes>> {
         async move {
             let _permit = self
+                .budget
                 .permits
                 .acquire()
                 .await
@@ -105,9 +134,9 @@ mod tests {
     #[tokio::test]
     async fn bounded_admits_at_most_its_limit() {
         let source = Arc::new(ByteSource::from_bytes(Bytes::from(vec![7u8; 64])));
-        let bounded = Arc::new(Bounded::new(source, 2));
-        let first = bounded.permits.try_acquire().ok();
-        let second = bounded.permits.try_acquire().ok();
+        let bounded = Arc::new(Bounded::new(source, Arc::new(RequestBudget::new(2))));
+        let first = bounded.budget.permits.try_acquire().ok();
+        let second = bounded.budget.permits.try_acquire().ok();
         assert!(first.is_some() && second.is_some());
         let waiting = tokio::time::timeout(std::time::Duration::from_millis(50), bounded.read_range(0..4)).await;
         assert!(waiting.is_err(), "a third request went through a bound of 2");

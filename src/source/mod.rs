@@ -36,6 +36,7 @@ pub use tile_cache::TileCache;
 pub(crate) use tile_cache::TileKey;
 
 pub(crate) use fetch::Fetcher;
+pub use layers::RequestBudget;
 pub use transport::Transport;
 pub(crate) use url::identity;
 pub use url::resolve;

@@ -3,7 +3,8 @@
 //! pixel; narrowing it (a window, bands, a level, `isel`) makes a new cheap
 //! value; `load()` reads.
 //!
-//! [`CogView`] views one COG; the pure focus algebra lives in `focus`.
+//! [`CogView`] views one COG, [`CogStack`] many on one grid; the pure
+//! focus algebra both use lives in `focus`.
 //! Views sit above the reader and use it only through its public reads.
 //!
 //! May use: `reader`, `request`, `options`, `profile`, `levels`, `error`,
@@ -11,6 +12,8 @@
 
 mod focus;
 mod single;
+mod stack;
 
 pub use focus::Axis;
 pub use single::CogView;
+pub use stack::{CogStack, StackOptions, StackRaster};

@@ -491,6 +491,21 @@ pub fn fixtures() -> Vec<(String, serde_json::Value)> {
 }
 
 /// SHA-256 as lowercase hex (how fixtures/*.json record GDAL's arrays).
+/// The most requests the server was answering at one time, from the
+/// arrival and answer times in its log.
+pub fn peak_in_flight(log: &[Logged]) -> usize {
+    let mut events: Vec<(std::time::Instant, i32)> =
+        log.iter().flat_map(|l| [(l.started, 1), (l.finished, -1)]).collect();
+    // An answer before an arrival at the same instant: touching is not overlapping.
+    events.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+    let (mut now, mut peak) = (0i32, 0i32);
+    for (_, d) in events {
+        now += d;
+        peak = peak.max(now);
+    }
+    peak as usize
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
