@@ -234,3 +234,77 @@ async fn view_algebra() {
     assert!(v.isel(Axis::Time, 0..1).is_err());
     assert!(v.select_bands(&[4]).is_err());
 }
+
+/// A ring without its closing point and straight-on vertices, starting at
+/// its smallest vertex and turning one fixed way, so that two outlines of
+/// one region compare equal however they were traced.
+fn normal_ring(ring: &[Vec<f64>]) -> Vec<(i64, i64)> {
+    let mut pts: Vec<(i64, i64)> = ring
+        .iter()
+        .map(|p| ((p[0] * 1e3).round() as i64, (p[1] * 1e3).round() as i64))
+        .collect();
+    if pts.len() > 1 && pts.first() == pts.last() {
+        pts.pop();
+    }
+    let n = pts.len();
+    let cross = |a: (i64, i64), b: (i64, i64), c: (i64, i64)| (b.0 - a.0) * (c.1 - b.1) - (b.1 - a.1) * (c.0 - b.0);
+    let mut pts: Vec<(i64, i64)> = (0..n)
+        .filter(|&k| cross(pts[(k + n - 1) % n], pts[k], pts[(k + 1) % n]) != 0)
+        .map(|k| pts[k])
+        .collect();
+    let area: i64 = (0..pts.len())
+        .map(|k| pts[k].0 * pts[(k + 1) % pts.len()].1 - pts[(k + 1) % pts.len()].0 * pts[k].1)
+        .sum();
+    if area < 0 {
+        pts.reverse();
+    }
+    let start = (0..pts.len()).min_by_key(|&k| pts[k]).unwrap_or(0);
+    pts.rotate_left(start);
+    pts
+}
+
+fn normal_polygons(polys: &[Vec<Vec<Vec<f64>>>]) -> Vec<Vec<Vec<(i64, i64)>>> {
+    let mut out: Vec<Vec<Vec<(i64, i64)>>> = polys
+        .iter()
+        .map(|p| {
+            let mut rings: Vec<_> = p.iter().map(|r| normal_ring(r)).collect();
+            rings[1..].sort();
+            rings
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// The footprint is rasterio's `features.shapes` of `dataset_mask()` at the
+/// coarsest level: the same polygons, holes and vertices (rings compared
+/// without regard to start point and direction), and outer rings run
+/// counter-clockwise as GeoJSON wants.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn footprints_are_rasterios_shapes() {
+    let mut checked = 0;
+    for (path, doc) in expectations() {
+        let fp = &doc["footprint"];
+        let cog = open(&path).await;
+        let got = cog.footprint().await.unwrap();
+        let json: Value = serde_json::to_value(&got).unwrap();
+        assert_eq!(json["type"], "MultiPolygon");
+        let to_vec = |v: &Value| -> Vec<Vec<Vec<Vec<f64>>>> { serde_json::from_value(v.clone()).unwrap() };
+        let want = normal_polygons(&to_vec(&fp["polygons"]));
+        let have = normal_polygons(&to_vec(&json["coordinates"]));
+        assert_eq!(
+            have,
+            want,
+            "{path}: footprint differs from rasterio's ({} polygons, rasterio {})",
+            have.len(),
+            want.len()
+        );
+        for p in &got.coordinates {
+            let r = &p[0];
+            let a: f64 = r.windows(2).map(|w| w[0][0] * w[1][1] - w[1][0] * w[0][1]).sum();
+            assert!(a > 0.0, "{path}: an outer ring runs clockwise");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 10);
+}

@@ -1,4 +1,5 @@
-//! Pure georeferencing: affine transforms, bounds, GeoKeys and CRSs.
+//! Pure georeferencing: affine transforms, bounds, GeoKeys and CRSs, and
+//! the outlines of masks as polygons.
 //!
 //! Nothing here does I/O; it reads tag values already parsed by
 //! [`crate::tiff`]. May use: `tiff`.
@@ -7,9 +8,11 @@ mod affine;
 mod epsg_units;
 mod geokeys;
 mod georef;
+mod polygonize;
 mod window;
 
 pub use affine::{Affine, Bounds};
 pub use geokeys::{Crs, GeoKey, GeoKeyId, GeoKeyValue, GeoKeys};
 pub use georef::{Georeference, RasterType};
+pub use polygonize::{MultiPolygon, polygonize};
 pub use window::{Window, from_bounds};

@@ -11,6 +11,7 @@
 //! `resample`, `geo`, `raster`.
 
 mod focus;
+mod footprint;
 mod single;
 mod stack;
 
