@@ -67,12 +67,12 @@ pub use levels::Level;
 pub use options::{BlockCaching, Options, RangeMerging, TileCaching, log_level};
 pub use profile::{BandInfo, Interleave, Profile};
 pub use raster::{ArrayData, DataType, Mask, MaskSource, MaskedArray, Nodata, Sample};
-pub use reader::{CogReader, ReadStats};
+pub use reader::{CogReader, HeaderSnapshot, ReadStats, ReaderSpec};
 pub use request::{Area, Progress, Raster, ReadRequest, Shape};
 pub use resample::Resampling;
 pub use source::{BlockCache, HeaderCache, ObjectInfo, RequestBudget, RequestStats, TileCache, Transport};
 pub use tiff::Limits;
-pub use view::{Axis, CogStack, CogView, StackOptions, StackRaster};
+pub use view::{Axis, CogStack, CogView, StackOptions, StackRaster, StackSpec, ViewSpec};
 
 /// README.md's code blocks, compiled by `cargo test` so that the examples
 /// people copy stay true.

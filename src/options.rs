@@ -183,6 +183,11 @@ impl Options {
                 "ASYNC_COG_MAX_READ_TILES" => l.max_read_tiles = parse_u64(k, v)?,
                 "ASYNC_COG_MAX_DEFERRED_BYTES" => l.max_deferred_bytes = parse_u64(k, v)?,
                 "ASYNC_COG_MAX_IFDS" => l.max_ifds = usize::try_from(parse_u64(k, v)?).unwrap_or(usize::MAX),
+                "ASYNC_COG_MAX_TAGS_PER_IFD" => l.max_tags_per_ifd = parse_u64(k, v)?,
+                "ASYNC_COG_MAX_ARRAY_LEN" => l.max_array_len = parse_u64(k, v)?,
+                "ASYNC_COG_FILL_VALUE" => {
+                    o.fill_value = v.trim().parse::<f64>().map_err(|_| config(k, v, "a number"))?;
+                }
                 _ => {}
             }
         }
@@ -198,6 +203,52 @@ impl Options {
             (None, false) => RangeMerging::Off,
         };
         Ok(o)
+    }
+
+    /// The options as the `(name, value)` pairs [`Options::from_vars`]
+    /// reads, so that a reader can be described in one process and rebuilt
+    /// in another. Shared caches, a header cache and a shared request
+    /// budget live in one process and are left out (the rebuilt reader
+    /// makes its own); timeouts and retries are written only when set.
+    pub fn to_vars(&self) -> Vec<(String, String)> {
+        let mut v: Vec<(&str, String)> = vec![("INGESTED_BYTES_AT_OPEN", self.ingested_bytes_at_open.to_string())];
+        match &self.caching {
+            BlockCaching::Off => v.push(("ENABLE_BLOCK_CACHE", "FALSE".into())),
+            BlockCaching::Own(b) => v.push(("ASYNC_COG_BLOCK_CACHE_BYTES", b.to_string())),
+            _ => {}
+        }
+        match &self.tile_caching {
+            TileCaching::Off => v.push(("ASYNC_COG_TILE_CACHE_BYTES", "0".into())),
+            TileCaching::Own(b) => v.push(("ASYNC_COG_TILE_CACHE_BYTES", b.to_string())),
+            _ => {}
+        }
+        match self.merging {
+            RangeMerging::Off => v.push(("HTTP_MERGE_CONSECUTIVE_RANGES", "FALSE".into())),
+            RangeMerging::Gap(g) => v.push(("ASYNC_COG_MAX_GAP", g.to_string())),
+        }
+        let t = &self.transport;
+        if self.transport_set {
+            v.push(("ASYNC_COG_TIMEOUT", t.timeout.as_secs_f64().to_string()));
+            v.push(("ASYNC_COG_CONNECT_TIMEOUT", t.connect_timeout.as_secs_f64().to_string()));
+            v.push(("ASYNC_COG_MAX_RETRIES", t.max_retries.to_string()));
+        }
+        v.push(("ASYNC_COG_DEADLINE", t.deadline.as_secs_f64().to_string()));
+        v.push(("ASYNC_COG_MAX_REQUEST_BYTES", self.max_request_bytes.to_string()));
+        v.push(("ASYNC_COG_MAX_CONCURRENCY", self.max_concurrency.to_string()));
+        let l = &self.limits;
+        v.push(("ASYNC_COG_MAX_HEADER_BYTES", l.max_header_bytes.to_string()));
+        v.push(("ASYNC_COG_MAX_BLOCK_BYTES", l.max_block_bytes.to_string()));
+        v.push(("ASYNC_COG_MAX_READ_BYTES", l.max_read_bytes.to_string()));
+        v.push(("ASYNC_COG_MAX_READ_TILES", l.max_read_tiles.to_string()));
+        v.push(("ASYNC_COG_MAX_DEFERRED_BYTES", l.max_deferred_bytes.to_string()));
+        v.push(("ASYNC_COG_MAX_IFDS", l.max_ifds.to_string()));
+        v.push(("ASYNC_COG_MAX_TAGS_PER_IFD", l.max_tags_per_ifd.to_string()));
+        v.push(("ASYNC_COG_MAX_ARRAY_LEN", l.max_array_len.to_string()));
+        v.push(("ASYNC_COG_FILL_VALUE", self.fill_value.to_string()));
+        if let Some(level) = &self.log_level {
+            v.push(("LOG_LEVEL", level.clone()));
+        }
+        v.into_iter().map(|(k, val)| (k.to_string(), val)).collect()
     }
 
     /// Sets the size of the opening GET (at least 16 bytes are always fetched).
@@ -469,5 +520,33 @@ mod tests {
         assert_eq!((t.timeout, t.max_retries), (Duration::from_millis(500), 0));
         let e = Options::from_vars([("INGESTED_BYTES_AT_OPEN", "4")]).unwrap_err();
         assert!(matches!(e, Error::Config { .. }), "{e}");
+    }
+
+    /// Every setting survives `to_vars` → `from_vars`: non-default values
+    /// of each come back (compared through the debug form, which shows
+    /// every field), and so do the defaults.
+    #[test]
+    fn to_vars_round_trips() {
+        let o = Options::new()
+            .with_ingested_bytes_at_open(65536)
+            .with_block_caching(BlockCaching::Own(1 << 20))
+            .with_tile_caching(TileCaching::Off)
+            .with_range_merging(RangeMerging::Gap(4096))
+            .with_timeout(Duration::from_millis(1500))
+            .with_max_retries(1)
+            .with_deadline(Duration::from_secs(9))
+            .with_max_request_bytes(1 << 22)
+            .with_max_concurrency(3)
+            .with_fill_value(f64::NAN)
+            .with_limits(
+                Limits::default()
+                    .with_max_ifds(7)
+                    .with_max_array_len(99)
+                    .with_max_tags_per_ifd(55),
+            );
+        for o in [o, Options::new(), Options::new().with_range_merging(RangeMerging::Off)] {
+            let back = Options::from_vars(o.to_vars()).unwrap();
+            assert_eq!(format!("{back:?}"), format!("{o:?}"));
+        }
     }
 }

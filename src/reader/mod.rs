@@ -28,7 +28,10 @@ mod arrays;
 mod open;
 mod pages;
 mod read;
+mod spec;
 mod tiles;
+
+pub use spec::{HeaderSnapshot, ReaderSpec};
 
 /// A tag array, set once by `load_tag_arrays` (which alone fetches).
 type ArrayCell = Arc<std::sync::OnceLock<Arc<Vec<u64>>>>;

@@ -35,13 +35,19 @@ impl CogReader {
 
     /// Opens `src` with the given options.
     pub async fn open_with(src: &str, options: Options) -> Result<Self> {
+        let source = Self::source_for(src, &options)?;
+        Self::from_source(source, options, None).await
+    }
+
+    /// The byte source of a path or URL.
+    pub(crate) fn source_for(src: &str, options: &Options) -> Result<ByteSource> {
         let transport = options.transport();
         if let Some(source) = ByteSource::exact_url(src, &transport)? {
-            return Self::from_source(source, options).await;
+            return Ok(source);
         }
         let (store, path, name) = resolve(src, &transport)?;
         let id = identity(src, &path);
-        Self::from_source(ByteSource::from_named_store(store, path, name, id), options).await
+        Ok(ByteSource::from_named_store(store, path, name, id))
     }
 
     /// Opens `path` in an object store you built yourself. The store keeps
@@ -50,7 +56,7 @@ impl CogReader {
     pub async fn from_store(store: Arc<dyn ObjectStore>, path: Path, options: Options) -> Result<Self> {
         options.check_transport_applies("a caller-built store")?;
         let name = format!("{store}/{path}");
-        Self::from_source(ByteSource::from_store(store, path, name), options).await
+        Self::from_source(ByteSource::from_store(store, path, name), options, None).await
     }
 
     /// Opens a COG already in memory: no file is written, no copy is made.
@@ -58,10 +64,16 @@ impl CogReader {
     /// refused.
     pub async fn from_bytes(bytes: Bytes, options: Options) -> Result<Self> {
         options.check_transport_applies("in-memory bytes")?;
-        Self::from_source(ByteSource::from_bytes(bytes), options).await
+        Self::from_source(ByteSource::from_bytes(bytes), options, None).await
     }
 
-    async fn from_source(source: ByteSource, options: Options) -> Result<Self> {
+    /// Opens `source`; with `known`, from that header instead of fetching
+    /// or looking one up (no request).
+    pub(crate) async fn from_source(
+        source: ByteSource,
+        options: Options,
+        known: Option<Arc<CachedHeader>>,
+    ) -> Result<Self> {
         source.set_deadline(options.transport().deadline);
         let url = source.url().to_string();
         let source = Arc::new(source);
@@ -86,9 +98,10 @@ impl CogReader {
             .header_cache()
             .cloned()
             .zip(source.global_name().map(str::to_string));
-        let cached = match &header_cache {
-            Some((c, id)) => c.get(id).await,
-            None => None,
+        let cached = match (&header_cache, known) {
+            (_, Some(k)) => Some(k),
+            (Some((c, id)), None) => c.get(id).await,
+            (None, None) => None,
         };
         let (tiff, header_bytes) = match cached {
             Some(h) => {

@@ -35,6 +35,11 @@ impl RangeBuffers {
         }
     }
 
+    /// Every span held, as (start offset, bytes), in order.
+    pub fn spans(&self) -> impl Iterator<Item = (u64, &Bytes)> {
+        self.spans.iter().map(|(s, b)| (*s, b))
+    }
+
     /// The bytes of `range`, if every byte of it is held.
     pub fn get(&self, range: Range<u64>) -> Option<Bytes> {
         if range.start >= range.end {

@@ -13,8 +13,10 @@
 mod focus;
 mod footprint;
 mod single;
+mod spec;
 mod stack;
 
 pub use focus::Axis;
 pub use single::CogView;
+pub use spec::{StackSpec, ViewSpec};
 pub use stack::{CogStack, StackOptions, StackRaster};

@@ -76,6 +76,22 @@ impl StackOptions {
     }
 }
 
+/// `o` with one request budget and one block and tile cache for all the
+/// files that use the result (a cache or budget already shared is kept).
+pub(crate) fn shared(mut o: Options) -> Options {
+    if o.request_budget().is_none() {
+        let budget = Arc::new(RequestBudget::new(o.max_concurrency()));
+        o = o.with_request_budget(budget);
+    }
+    if let BlockCaching::Own(bytes) = *o.block_caching() {
+        o = o.with_shared_block_cache(Arc::new(BlockCache::new(bytes)));
+    }
+    if let TileCaching::Own(bytes) = *o.tile_caching() {
+        o = o.with_tile_caching(TileCaching::Shared(Arc::new(TileCache::new(bytes))));
+    }
+    o
+}
+
 /// One file of a stack and where its full-resolution origin lies in the
 /// stack's grid (whole pixels).
 #[derive(Debug, Clone)]
@@ -103,6 +119,7 @@ pub struct CogStack {
     pub(crate) times: Vec<usize>,
     pub(crate) focus: Focus,
     pub(crate) stacked: bool,
+    pub(crate) allow_different_shapes: bool,
     pub(crate) fill: Option<f64>,
 }
 
@@ -283,19 +300,7 @@ impl CogStack {
     /// size unless [`StackOptions::allow_different_shapes`]; a file that
     /// differs is an [`Error::Mismatch`] naming it and what differs.
     pub async fn open<S: AsRef<str>>(urls: &[S], options: StackOptions) -> Result<CogStack> {
-        let mut o = options.options.clone();
-        if o.request_budget().is_none() {
-            let budget = Arc::new(RequestBudget::new(o.max_concurrency()));
-            o = o.with_request_budget(budget);
-        }
-        if let BlockCaching::Own(bytes) = *o.block_caching() {
-            let shared = Arc::new(BlockCache::new(bytes));
-            o = o.with_shared_block_cache(shared);
-        }
-        if let TileCaching::Own(bytes) = *o.tile_caching() {
-            let shared = Arc::new(TileCache::new(bytes));
-            o = o.with_tile_caching(TileCaching::Shared(shared));
-        }
+        let o = shared(options.options.clone());
         let readers = try_join_all(urls.iter().map(|u| CogReader::open_with(u.as_ref(), o.clone()))).await?;
         Self::from_readers(readers, &options)
     }
@@ -316,6 +321,7 @@ impl CogStack {
             members,
             grid,
             stacked: options.stack,
+            allow_different_shapes: options.allow_different_shapes,
             fill: None,
         })
     }
