@@ -9,10 +9,12 @@ mod epsg_units;
 mod geokeys;
 mod georef;
 mod polygonize;
+mod proj;
 mod window;
 
 pub use affine::{Affine, Bounds};
 pub use geokeys::{Crs, GeoKey, GeoKeyId, GeoKeyValue, GeoKeys};
 pub use georef::{Georeference, RasterType};
 pub use polygonize::{MultiPolygon, polygonize};
+pub use proj::{FromWebMercator, proj4_of_epsg};
 pub use window::{Window, from_bounds};
