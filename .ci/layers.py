@@ -10,7 +10,7 @@ import sys
 # Each module, with the modules it may use (directly). Keep in step with
 # the top-of-file comments and lib.rs.
 ALLOWED = {
-    "view": {"reader", "request", "options", "profile", "levels", "source", "error", "resample", "geo",
+    "view": {"reader", "request", "options", "plan", "profile", "levels", "source", "error", "resample", "geo",
              "tiff", "raster"},
     "reader": {"options", "decode", "plan", "request", "profile", "levels", "source", "error",
                "resample", "geo", "codec", "tiff", "raster"},

@@ -105,6 +105,19 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// A web-map tile wholly outside the image (rio-tiler's
+    /// `TileOutsideBounds`), when the caller asked for an error.
+    #[error("tile {z}/{x}/{y} is outside the bounds of {url}")]
+    TileOutsideBounds {
+        /// The file.
+        url: String,
+        /// Tile column.
+        x: u64,
+        /// Tile row.
+        y: u64,
+        /// Zoom.
+        z: u8,
+    },
     /// Files that cannot be stacked: another CRS, transform, shape, data
     /// type or band count than the stack's first file.
     #[error("cannot stack {url}: {message}")]

@@ -72,7 +72,10 @@ pub use request::{Area, Progress, Raster, ReadRequest, Shape};
 pub use resample::Resampling;
 pub use source::{BlockCache, HeaderCache, ObjectInfo, RequestBudget, RequestStats, TileCache, Transport};
 pub use tiff::Limits;
-pub use view::{Axis, CogStack, CogView, StackOptions, StackRaster, StackSpec, ViewSpec};
+pub use view::{
+    Axis, CogStack, CogView, OutsideTile, StackOptions, StackRaster, StackSpec, ViewSpec, XyzRequest,
+    web_mercator_tile_bounds,
+};
 
 /// README.md's code blocks, compiled by `cargo test` so that the examples
 /// people copy stay true.

@@ -5,6 +5,7 @@
 //! [`crate::tiff`]. May use: `tiff`.
 
 mod affine;
+mod approx;
 mod epsg_units;
 mod geokeys;
 mod georef;
@@ -13,6 +14,7 @@ mod proj;
 mod window;
 
 pub use affine::{Affine, Bounds};
+pub use approx::approx_row;
 pub use geokeys::{Crs, GeoKey, GeoKeyId, GeoKeyValue, GeoKeys};
 pub use georef::{Georeference, RasterType};
 pub use polygonize::{MultiPolygon, polygonize};

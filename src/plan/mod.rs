@@ -28,11 +28,13 @@ mod level;
 mod nearest;
 mod read;
 mod tiles;
+mod warp;
 
 pub(crate) use kernel::{KernelPlan, ReadShared};
 pub(crate) use nearest::{Grid, MaskOut, NearestPlan, nearest_indices};
 pub(crate) use read::{LevelRead, ReadPlan, finite};
 pub(crate) use tiles::{BlockIndex, ChunkRef, TilePlan};
+pub(crate) use warp::{plan_warp, warp_sample};
 
 #[cfg(test)]
 mod tests;

@@ -144,6 +144,17 @@ macro_rules! array_data {
                 }
             }
 
+            /// An array of `shape` holding `value` everywhere (rounded and
+            /// saturated when the type cannot hold it).
+            pub fn full(dtype: DataType, shape: (usize, usize, usize), value: super::Nodata) -> ArrayData {
+                match dtype {
+                    $(DataType::$dt => {
+                        let v = <$t>::from_nodata(value).unwrap_or_else(|| <$t>::from_f64(value.as_f64()));
+                        ArrayData::$variant(Array3::from_elem(shape, v))
+                    })*
+                }
+            }
+
             /// Every sample as f64, in (bands, rows, cols) order.
             pub fn to_f64_vec(&self) -> Vec<f64> {
                 match self {

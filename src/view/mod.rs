@@ -15,8 +15,10 @@ mod footprint;
 mod single;
 mod spec;
 mod stack;
+mod xyz;
 
 pub use focus::Axis;
 pub use single::CogView;
 pub use spec::{StackSpec, ViewSpec};
 pub use stack::{CogStack, StackOptions, StackRaster};
+pub use xyz::{OutsideTile, XyzRequest, web_mercator_tile_bounds};

@@ -1,0 +1,193 @@
+//! Web-map tiles: `read_xyz(x, y, z, tile_size)` returns the Web Mercator
+//! (EPSG:3857, GoogleMapsCompatible) tile, reprojected from the file's CRS
+//! in pure Rust, from the level GDAL would read for the area the tile
+//! covers, nearest or bilinear. A tile wholly outside the image is an
+//! error ([`Error::TileOutsideBounds`], as rio-tiler raises) or a fully
+//! masked tile, as the caller chooses.
+//!
+//! May use: `reader`, `request`, `plan`, `geo`, `raster`, `resample`,
+//! `error`.
+
+use crate::error::{Error, Result};
+use crate::geo::{Affine, Bounds, Crs, FromWebMercator, GeoKeys};
+use crate::plan::{plan_warp, warp_sample};
+use crate::raster::{ArrayData, Mask, MaskedArray, Nodata};
+use crate::reader::CogReader;
+use crate::request::{Placement, Raster, ReadRequest, Shape};
+use crate::resample::Resampling;
+
+/// Half the side of the Web Mercator square, in metres.
+const HALF: f64 = 20_037_508.342_789_244;
+
+/// The bounds of web-map tile `x`, `y` at zoom `z`, in EPSG:3857 metres
+/// (morecantile's `xy_bounds` for WebMercatorQuad).
+pub fn web_mercator_tile_bounds(x: u64, y: u64, z: u8) -> Result<Bounds> {
+    let n = 1u64
+        .checked_shl(u32::from(z))
+        .filter(|_| z <= 30)
+        .ok_or_else(|| Error::InvalidRequest {
+            message: format!("zoom {z} is beyond 30"),
+        })?;
+    if x >= n || y >= n {
+        return Err(Error::InvalidRequest {
+            message: format!("tile {z}/{x}/{y} does not exist: x and y are below {n} at zoom {z}"),
+        });
+    }
+    let size = 2.0 * HALF / n as f64;
+    Ok(Bounds {
+        minx: -HALF + x as f64 * size,
+        maxx: -HALF + (x + 1) as f64 * size,
+        maxy: HALF - y as f64 * size,
+        miny: HALF - (y + 1) as f64 * size,
+    })
+}
+
+/// What a web-map tile read returns for a tile wholly outside the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum OutsideTile {
+    /// [`Error::TileOutsideBounds`] (rio-tiler's behaviour; the default).
+    #[default]
+    Error,
+    /// A tile of the fill value, every sample masked.
+    Masked,
+}
+
+/// A web-map tile read with every option.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct XyzRequest {
+    /// Tile side in pixels (256 by default).
+    pub tile_size: usize,
+    /// Nearest (default) or bilinear.
+    pub resampling: Resampling,
+    /// What a tile outside the image gives.
+    pub outside: OutsideTile,
+    /// 1-based bands (default: every data band).
+    pub bands: Option<Vec<usize>>,
+}
+
+impl Default for XyzRequest {
+    fn default() -> Self {
+        Self {
+            tile_size: 256,
+            resampling: Resampling::Nearest,
+            outside: OutsideTile::Error,
+            bands: None,
+        }
+    }
+}
+
+impl XyzRequest {
+    /// 256-pixel tiles, nearest, an error outside the image, every band.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the tile side in pixels.
+    pub fn tile_size(mut self, pixels: usize) -> Self {
+        self.tile_size = pixels;
+        self
+    }
+
+    /// Sets the resampling (nearest or bilinear).
+    pub fn resampling(mut self, r: Resampling) -> Self {
+        self.resampling = r;
+        self
+    }
+
+    /// Sets what a tile outside the image gives.
+    pub fn outside(mut self, o: OutsideTile) -> Self {
+        self.outside = o;
+        self
+    }
+
+    /// Sets the 1-based bands.
+    pub fn bands(mut self, bands: Vec<usize>) -> Self {
+        self.bands = Some(bands);
+        self
+    }
+}
+
+fn web_mercator() -> Crs {
+    Crs {
+        epsg: Some(3857),
+        model_type: Some(1),
+        citation: Some("WGS 84 / Pseudo-Mercator".into()),
+        geokeys: GeoKeys::default(),
+    }
+}
+
+impl CogReader {
+    /// The web-map tile `x`, `y`, `z` (GoogleMapsCompatible), `tile_size`
+    /// pixels a side, reprojected with nearest resampling; a tile wholly
+    /// outside the image is [`Error::TileOutsideBounds`].
+    pub async fn read_xyz(&self, x: u64, y: u64, z: u8, tile_size: usize) -> Result<Raster> {
+        let req = XyzRequest {
+            tile_size,
+            ..XyzRequest::default()
+        };
+        self.read_xyz_with(x, y, z, &req).await
+    }
+
+    /// The web-map tile `x`, `y`, `z` with the options of `req`.
+    pub async fn read_xyz_with(&self, x: u64, y: u64, z: u8, req: &XyzRequest) -> Result<Raster> {
+        if !matches!(req.resampling, Resampling::Nearest | Resampling::Bilinear) {
+            return Err(Error::InvalidRequest {
+                message: format!("web-map tiles resample nearest or bilinear, not {:?}", req.resampling),
+            });
+        }
+        let size = req.tile_size;
+        if size == 0 || size > 4096 {
+            return Err(Error::InvalidRequest {
+                message: format!("tile size {size} is not within 1..=4096"),
+            });
+        }
+        let b = web_mercator_tile_bounds(x, y, z)?;
+        let p = self.profile();
+        let crs = p.crs.as_ref().ok_or_else(|| Error::InvalidRequest {
+            message: format!("{} has no CRS: it cannot be placed on a web map", self.url()),
+        })?;
+        let to_file = FromWebMercator::to(crs).map_err(|message| Error::InvalidRequest { message })?;
+        let res = (b.maxx - b.minx) / size as f64;
+        let out_t = Affine::from_gdal([b.minx, res, 0.0, b.maxy, 0.0, -res]);
+        let shape = Shape::new(size, size);
+        let sizes: Vec<(u64, u64)> = self.levels().iter().map(|l| (l.width(), l.height())).collect();
+        let transform = |xs: &mut [f64], ys: &mut [f64]| to_file.transform(xs, ys);
+        let plan = plan_warp(&sizes, &p.transform, &out_t, shape, req.resampling, &transform)?;
+        let bands = req.bands.clone().unwrap_or_else(|| (1..=p.count).collect());
+        let fill = p.nodata.unwrap_or(Nodata::Float(self.options().fill_value()));
+        let at = |level: usize| Placement {
+            transform: out_t,
+            crs: Some(web_mercator()),
+            level,
+            nodata: p.nodata,
+            fill_value: fill,
+        };
+        let Some(plan) = plan else {
+            return match req.outside {
+                OutsideTile::Error => Err(Error::TileOutsideBounds {
+                    url: self.url().to_string(),
+                    x,
+                    y,
+                    z,
+                }),
+                OutsideTile::Masked => {
+                    let empty = MaskedArray {
+                        data: ArrayData::full(p.dtype, (bands.len(), size, size), fill),
+                        mask: Mask::per_sample(ndarray::Array3::from_elem((bands.len(), size, size), true)),
+                    };
+                    Ok(Raster::new(empty, at(self.levels().len().saturating_sub(1))))
+                }
+            };
+        };
+        let read = ReadRequest::window(plan.window, plan.z).bands(bands).boundless(true);
+        let src = self.read_with(read).await?;
+        let level = plan.z;
+        let resampling = req.resampling;
+        let array = tokio::task::spawn_blocking(move || warp_sample(&src.array, &plan, resampling, fill))
+            .await
+            .map_err(|e| Error::Internal(format!("warping task failed: {e}")))??;
+        Ok(Raster::new(array, at(level)))
+    }
+}
