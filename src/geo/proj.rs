@@ -97,6 +97,24 @@ impl FromWebMercator {
         })
     }
 
+    /// The other way: points of the file's CRS (degrees for geographic
+    /// CRSs) into Web Mercator, in place; failures become NaN.
+    pub fn inverse(&self, xs: &mut [f64], ys: &mut [f64]) {
+        let Some((merc, file)) = &self.pair else {
+            return;
+        };
+        if self.latlong {
+            for v in xs.iter_mut().chain(ys.iter_mut()) {
+                *v = v.to_radians();
+            }
+        }
+        let mut pts = NanOnError { xs, ys };
+        if proj4rs::transform::transform(file, merc, &mut pts).is_err() {
+            pts.xs.fill(f64::NAN);
+            pts.ys.fill(f64::NAN);
+        }
+    }
+
     /// Transforms the points (`xs[i]`, `ys[i]`) in place, into the CRS's
     /// own units (degrees for geographic CRSs); a point that cannot be
     /// projected becomes NaN.

@@ -34,7 +34,7 @@ pub(crate) use kernel::{KernelPlan, ReadShared};
 pub(crate) use nearest::{Grid, MaskOut, NearestPlan, nearest_indices};
 pub(crate) use read::{LevelRead, ReadPlan, finite};
 pub(crate) use tiles::{BlockIndex, ChunkRef, TilePlan};
-pub(crate) use warp::{plan_warp, warp_sample};
+pub(crate) use warp::{choose_grid_level, grid_coords, plan_warp, warp_sample};
 
 #[cfg(test)]
 mod tests;

@@ -33,31 +33,29 @@ pub(crate) struct WarpPlan {
     pub coords: Vec<(f64, f64)>,
 }
 
-/// Plans a warp of `shape` output pixels placed by `out_t` (in the output
-/// CRS) from a file whose full-resolution pixels are placed by `file_t`
-/// (in the file's CRS) and whose levels have `sizes` (full resolution
-/// first). `to_file` transforms output-CRS points into the file's CRS in
-/// place. `None` when no output pixel's centre lies in the image.
-pub(crate) fn plan_warp<F>(
-    sizes: &[(u64, u64)],
+/// Where each pixel centre of a `shape` grid placed by `out_t` (in the
+/// output CRS) falls in a level of a file: `file_t` places the file's
+/// full-resolution pixels (in its CRS), `decimation` is the level's, and
+/// `to_file` transforms output-CRS points into the file's CRS in place.
+/// Row by row through GDAL's approximate transformer, in the level's
+/// pixels (as GDAL warps an overview). Row-major (column, row) pairs; NaN
+/// where the transform failed.
+pub(crate) fn grid_coords<F>(
     file_t: &Affine,
+    decimation: (f64, f64),
     out_t: &Affine,
     shape: Shape,
-    resampling: Resampling,
     to_file: &F,
-) -> Result<Option<WarpPlan>>
+) -> Result<Vec<(f64, f64)>>
 where
     F: Fn(&mut [f64], &mut [f64]),
 {
-    let inv = file_t.inverse().ok_or_else(|| Error::InvalidRequest {
-        message: "the file's transform cannot be inverted".into(),
-    })?;
-    let &(fw, fh) = sizes
-        .first()
-        .ok_or_else(|| Error::Internal("a file without levels".into()))?;
-    let (fw, fh) = (fw as f64, fh as f64);
-    // Output pixel centres -> file CRS -> full-resolution pixels, one row
-    // at a time through GDAL's approximate transformer.
+    let inv = file_t
+        .decimated(decimation.0, decimation.1)
+        .inverse()
+        .ok_or_else(|| Error::InvalidRequest {
+            message: "the file's transform cannot be inverted".into(),
+        })?;
     let exact = |xs: &mut [f64], ys: &mut [f64]| {
         for (x, y) in xs.iter_mut().zip(ys.iter_mut()) {
             (*x, *y) = out_t.apply(*x, *y);
@@ -67,57 +65,64 @@ where
             (*x, *y) = inv.apply(*x, *y);
         }
     };
-    let mut coords = Vec::with_capacity(shape.rows * shape.cols);
+    let mut coords = Vec::with_capacity(shape.rows.saturating_mul(shape.cols));
     let (mut xs, mut ys) = (vec![0.0; shape.cols], vec![0.0; shape.cols]);
-    let (mut c0, mut r0, mut c1, mut r1) = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
-    let mut inside = false;
     for row in 0..shape.rows {
         for (i, (x, y)) in xs.iter_mut().zip(ys.iter_mut()).enumerate() {
             (*x, *y) = (i as f64 + 0.5, row as f64 + 0.5);
         }
         approx_row(&mut xs, &mut ys, MAX_ERROR, &exact);
-        for (&x, &y) in xs.iter().zip(&ys) {
+        coords.extend(xs.iter().zip(&ys).map(|(&x, &y)| {
             if x.is_finite() && y.is_finite() {
-                inside |= x >= 0.0 && y >= 0.0 && x < fw && y < fh;
-                (c0, r0, c1, r1) = (c0.min(x), r0.min(y), c1.max(x), r1.max(y));
-                coords.push((x, y));
+                (x, y)
             } else {
-                coords.push((f64::NAN, f64::NAN));
+                (f64::NAN, f64::NAN)
             }
+        }));
+    }
+    Ok(coords)
+}
+
+/// The warp of `shape` output pixels whose centres fall at `coords` in
+/// level `z` (of size `level`): the window of the level to read (whole
+/// pixels around every sample, one more each side for bilinear, cut to the
+/// image). `None` when no centre falls inside the image.
+pub(crate) fn plan_warp(
+    z: usize,
+    level: (u64, u64),
+    coords: Vec<(f64, f64)>,
+    shape: Shape,
+    resampling: Resampling,
+) -> Option<WarpPlan> {
+    let (lw, lh) = (level.0 as f64, level.1 as f64);
+    let (mut c0, mut r0, mut c1, mut r1) = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
+    for &(x, y) in &coords {
+        if x >= 0.0 && y >= 0.0 && x < lw && y < lh {
+            (c0, r0, c1, r1) = (c0.min(x), r0.min(y), c1.max(x), r1.max(y));
         }
     }
-    if !inside {
-        return Ok(None);
+    if c0 > c1 {
+        return None;
     }
-    // The area the tile covers in the image, for GDAL's overview choice.
-    let (cc0, rr0, cc1, rr1) = (c0.max(0.0), r0.max(0.0), c1.min(fw), r1.min(fh));
-    let covered = Size {
-        width: (cc1 - cc0).max(1.0),
-        height: (rr1 - rr0).max(1.0),
-    };
-    let all: Vec<Size> = sizes.iter().map(|&(w, h)| Size::of(w, h)).collect();
-    let z = choose_level(&all, covered, shape, resampling);
-    let &(lw, lh) = sizes
-        .get(z)
-        .ok_or_else(|| Error::Internal("level choice out of range".into()))?;
-    let (dx, dy) = (fw / lw as f64, fh / lh as f64);
-    for p in &mut coords {
-        *p = (p.0 / dx, p.1 / dy);
-    }
-    // Whole pixels of the level around every sample, one more each side
-    // for bilinear, cut to the image (outside is masked anyway).
     let pad = if resampling == Resampling::Nearest { 0.0 } else { 1.0 };
-    let (lw, lh) = (lw as f64, lh as f64);
-    let a0 = ((cc0 / dx).floor() - pad).clamp(0.0, lw - 1.0);
-    let b0 = ((rr0 / dy).floor() - pad).clamp(0.0, lh - 1.0);
-    let a1 = ((cc1 / dx).ceil() + pad).clamp(a0 + 1.0, lw);
-    let b1 = ((rr1 / dy).ceil() + pad).clamp(b0 + 1.0, lh);
-    Ok(Some(WarpPlan {
+    let a0 = (c0.floor() - pad).max(0.0);
+    let b0 = (r0.floor() - pad).max(0.0);
+    let a1 = (c1.floor() + 1.0 + pad).min(lw);
+    let b1 = (r1.floor() + 1.0 + pad).min(lh);
+    Some(WarpPlan {
         z,
         window: Window::from_f64(a0, b0, a1 - a0, b1 - b0),
         shape,
         coords,
-    }))
+    })
+}
+
+/// GDAL's overview choice for a read of all of a `grid`-sized raster into
+/// `out`, given the grid's overview sizes (RasterIO on a warped VRT).
+pub(crate) fn choose_grid_level(sizes: &[(u64, u64)], out: Shape, resampling: Resampling) -> usize {
+    let all: Vec<Size> = sizes.iter().map(|&(w, h)| Size::of(w, h)).collect();
+    let Some(&full) = all.first() else { return 0 };
+    choose_level(&all, full, out, resampling)
 }
 
 /// Samples `src` (the plan's window, read) at the plan's coordinates into
@@ -188,9 +193,16 @@ fn sample<T: Sample>(
         }
         let (row, col) = (k / cols, k % cols);
         let (u, v) = (u - ox, v - oy);
+        let (cu, cv) = (u.floor() as i64, v.floor() as i64);
         for b in 0..bands {
+            // As GDAL's warp kernel: a pixel whose centre falls on an
+            // invalid source pixel (outside the image or masked) stays
+            // invalid, whatever the kernel.
+            let Some(centre) = at(b, cu, cv) else {
+                continue;
+            };
             let got = if resampling == Resampling::Nearest {
-                at(b, u.floor() as i64, v.floor() as i64)
+                Some(centre)
             } else {
                 // GDAL's bilinear: weights on pixel centres, renormalised
                 // over the valid neighbours.

@@ -10,7 +10,7 @@
 
 use crate::error::{Error, Result};
 use crate::geo::{Affine, Bounds, Crs, FromWebMercator, GeoKeys};
-use crate::plan::{plan_warp, warp_sample};
+use crate::plan::{choose_grid_level, grid_coords, plan_warp, warp_sample};
 use crate::raster::{ArrayData, Mask, MaskedArray, Nodata};
 use crate::reader::CogReader;
 use crate::request::{Placement, Raster, ReadRequest, Shape};
@@ -109,6 +109,16 @@ impl XyzRequest {
     }
 }
 
+/// Python's `round()` (halves to even), as rio-tiler sizes its grids.
+fn round_even(v: f64) -> f64 {
+    let r = v.round();
+    if (v - v.trunc()).abs() == 0.5 && r % 2.0 != 0.0 {
+        r - v.signum()
+    } else {
+        r
+    }
+}
+
 fn web_mercator() -> Crs {
     Crs {
         epsg: Some(3857),
@@ -119,6 +129,62 @@ fn web_mercator() -> Crs {
 }
 
 impl CogReader {
+    /// The level a tile is read from, and where each of its pixels' centres
+    /// falls in that level, as rio-tiler's `Reader.tile` arrives at them
+    /// through GDAL: the tile is warped onto a grid over its bounds at the
+    /// file's native resolution in Web Mercator (`calculate_default_transform`:
+    /// the transformed image diagonal over its pixel diagonal), or at the
+    /// tile's if that is finer; GDAL's RasterIO then picks the warped grid's
+    /// overview (one per overview of the file) for the tile's size; nearest
+    /// reads that grid's pixels into the tile as RasterIO does, bilinear
+    /// warps onto the tile from the level directly.
+    fn xyz_coords<F>(
+        &self,
+        b: &Bounds,
+        size: usize,
+        resampling: Resampling,
+        to_file: &FromWebMercator,
+        transform: &F,
+    ) -> Result<(usize, Vec<(f64, f64)>)>
+    where
+        F: Fn(&mut [f64], &mut [f64]),
+    {
+        let p = self.profile();
+        let (w, h) = (p.width as f64, p.height as f64);
+        // The native resolution in Web Mercator (GDALSuggestedWarpOutput2).
+        let (x0, y0) = p.transform.apply(0.0, 0.0);
+        let (x1, y1) = p.transform.apply(w, h);
+        let (mut xs, mut ys) = ([x0, x1], [y0, y1]);
+        to_file.inverse(&mut xs, &mut ys);
+        let diagonal = (xs[1] - xs[0]).hypot(ys[1] - ys[0]);
+        let native = diagonal / w.hypot(h);
+        let (ew, eh) = (b.maxx - b.minx, b.maxy - b.miny);
+        let tile_res = ew / size as f64;
+        let res = if native.is_finite() && native > 0.0 && native < tile_res {
+            native
+        } else {
+            tile_res
+        };
+        let gw = round_even(ew / res).clamp(1.0, 1e7) as u64;
+        let gh = round_even(eh / res).clamp(1.0, 1e7) as u64;
+        let mut sizes = vec![(gw, gh)];
+        for l in self.levels().iter().skip(1) {
+            let ratio = w / l.width() as f64;
+            let (ow, oh) = ((gw as f64 / ratio + 0.5) as u64, (gh as f64 / ratio + 0.5) as u64);
+            if ow < 1 || oh < 1 {
+                break;
+            }
+            sizes.push((ow, oh));
+        }
+        let shape = Shape::new(size, size);
+        let z = choose_grid_level(&sizes, shape, resampling);
+        let level = self.level(z)?;
+        let decimation = (w / level.width() as f64, h / level.height() as f64);
+        let t = Affine::from_gdal([b.minx, tile_res, 0.0, b.maxy, 0.0, -eh / size as f64]);
+        let coords = grid_coords(&p.transform, decimation, &t, shape, transform)?;
+        Ok((z, coords))
+    }
+
     /// The web-map tile `x`, `y`, `z` (GoogleMapsCompatible), `tile_size`
     /// pixels a side, reprojected with nearest resampling; a tile wholly
     /// outside the image is [`Error::TileOutsideBounds`].
@@ -149,12 +215,19 @@ impl CogReader {
             message: format!("{} has no CRS: it cannot be placed on a web map", self.url()),
         })?;
         let to_file = FromWebMercator::to(crs).map_err(|message| Error::InvalidRequest { message })?;
-        let res = (b.maxx - b.minx) / size as f64;
-        let out_t = Affine::from_gdal([b.minx, res, 0.0, b.maxy, 0.0, -res]);
-        let shape = Shape::new(size, size);
-        let sizes: Vec<(u64, u64)> = self.levels().iter().map(|l| (l.width(), l.height())).collect();
         let transform = |xs: &mut [f64], ys: &mut [f64]| to_file.transform(xs, ys);
-        let plan = plan_warp(&sizes, &p.transform, &out_t, shape, req.resampling, &transform)?;
+        let (zl, coords) = self.xyz_coords(&b, size, req.resampling, &to_file, &transform)?;
+        let out_t = Affine::from_gdal([
+            b.minx,
+            (b.maxx - b.minx) / size as f64,
+            0.0,
+            b.maxy,
+            0.0,
+            -(b.maxy - b.miny) / size as f64,
+        ]);
+        let shape = Shape::new(size, size);
+        let level = self.level(zl)?;
+        let plan = plan_warp(zl, (level.width(), level.height()), coords, shape, req.resampling);
         let bands = req.bands.clone().unwrap_or_else(|| (1..=p.count).collect());
         let fill = p.nodata.unwrap_or(Nodata::Float(self.options().fill_value()));
         let at = |level: usize| Placement {
@@ -181,7 +254,7 @@ impl CogReader {
                 }
             };
         };
-        let read = ReadRequest::window(plan.window, plan.z).bands(bands).boundless(true);
+        let read = ReadRequest::window(plan.window, plan.z).bands(bands);
         let src = self.read_with(read).await?;
         let level = plan.z;
         let resampling = req.resampling;
