@@ -73,8 +73,8 @@ pub use resample::Resampling;
 pub use source::{BlockCache, HeaderCache, ObjectInfo, RequestBudget, RequestStats, TileCache, Transport};
 pub use tiff::Limits;
 pub use view::{
-    Axis, CogStack, CogView, OutsideTile, StackOptions, StackRaster, StackSpec, ViewSpec, XyzRequest,
-    web_mercator_tile_bounds,
+    Axis, CogStack, CogView, OutsideTile, StackOptions, StackRaster, StackSpec, TileMatrix, TileMatrixSet, ViewSpec,
+    XyzRequest, web_mercator_tile_bounds,
 };
 
 /// README.md's code blocks, compiled by `cargo test` so that the examples

@@ -58,6 +58,17 @@ fn unit_metres(code: u16) -> Option<f64> {
         .map(|&(_, m)| m)
 }
 
+/// Metres in one unit of the axes of projected EPSG CRS `code` (PROJ's
+/// database: 0.3048006096 for US survey feet); 1 for codes it lists in
+/// metres.
+pub fn projected_metres_per_unit(code: u32) -> Option<f64> {
+    epsg_units::NON_METRE_CRS
+        .binary_search_by_key(&code, |&(c, _)| c)
+        .map_or(Some(1.0), |i| {
+            epsg_units::NON_METRE_CRS.get(i).and_then(|&(_, u)| unit_metres(u))
+        })
+}
+
 /// Code meaning "user-defined" in GeoTIFF.
 pub const USER_DEFINED: u16 = 32767;
 

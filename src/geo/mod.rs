@@ -15,7 +15,7 @@ mod window;
 
 pub use affine::{Affine, Bounds};
 pub use approx::approx_row;
-pub use geokeys::{Crs, GeoKey, GeoKeyId, GeoKeyValue, GeoKeys};
+pub use geokeys::{Crs, GeoKey, GeoKeyId, GeoKeyValue, GeoKeys, projected_metres_per_unit};
 pub use georef::{Georeference, RasterType};
 pub use polygonize::{MultiPolygon, polygonize};
 pub use proj::{FromWebMercator, proj4_of_epsg};

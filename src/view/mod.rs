@@ -15,10 +15,12 @@ mod footprint;
 mod single;
 mod spec;
 mod stack;
+mod tms;
 mod xyz;
 
 pub use focus::Axis;
 pub use single::CogView;
 pub use spec::{StackSpec, ViewSpec};
 pub use stack::{CogStack, StackOptions, StackRaster};
+pub use tms::{TileMatrix, TileMatrixSet};
 pub use xyz::{OutsideTile, XyzRequest, web_mercator_tile_bounds};

@@ -3,7 +3,8 @@
 //! `cog info SRC [--json]` prints a COG's profile, georeferencing, IFDs,
 //! masks, GDAL's ghost area and what opening cost in requests;
 //! `cog tile SRC X Y Z -o OUT.npy|OUT.png [--mask MASK.npy]` writes one tile;
-//! `cog read SRC (--bounds .. --shape .. | --window ..) -o OUT` reads an area. Options come
+//! `cog read SRC (--bounds .. --shape .. | --window ..) -o OUT` reads an area;
+//! `cog create-tms SRC [--id ID]` prints the TileMatrixSet of its grid. Options come
 //! from the environment (`INGESTED_BYTES_AT_OPEN`, `LOG_LEVEL`, ...; see
 //! README.md). Logs go to stderr through `tracing`.
 
@@ -54,6 +55,15 @@ enum Command {
     },
     /// Read bounds (resampled to --shape) or a pixel window, as .npy or .png.
     Read(read::ReadArgs),
+    /// Print an OGC TileMatrixSet (2.0 JSON) of the COG's own grid: one
+    /// matrix per level, as aiocogeo's create-tms and morecantile lay it out.
+    CreateTms {
+        /// Local path, or file://, http(s)://, s3://, gs://, az:// URL.
+        src: String,
+        /// The set's id (default: the file name without extension).
+        #[arg(long)]
+        id: Option<String>,
+    },
 }
 
 /// Writes `text` to stdout. A reader that went away (`cog info … | head`)
@@ -111,6 +121,15 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Info { src, json } => info::run(&src, options, json).await,
             Command::Read(args) => read::run(args, options).await,
+            Command::CreateTms { src, id } => {
+                let cog = async_cog::CogReader::open_with(&src, options).await?;
+                let stem = src.rsplit(['/', '\\']).next().unwrap_or(&src);
+                let stem = stem.rsplit_once('.').map_or(stem, |(s, _)| s);
+                let tms = cog.tile_matrix_set(id.as_deref().unwrap_or(stem))?;
+                let text = serde_json::to_string_pretty(&tms)
+                    .map_err(|e| async_cog::Error::Internal(format!("cannot write JSON: {e}")))?;
+                print_stdout(&format!("{text}\n"))
+            }
             Command::Tile {
                 src,
                 x,
