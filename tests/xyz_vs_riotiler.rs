@@ -173,3 +173,34 @@ async fn tiles_agree_with_rio_tiler() {
         failures.join("\n")
     );
 }
+
+/// `cog xyz` writes rio-tiler's tile: the .npy holds the same samples.
+#[test]
+fn cli_writes_rio_tilers_tile() {
+    let dir = std::env::temp_dir().join(format!("async-cog-xyz-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("tile.npy");
+    let src = fixtures_dir().join("u8_mask_deflate.tif");
+    let status = assert_cmd::Command::cargo_bin("cog")
+        .unwrap()
+        .args([
+            "xyz",
+            &src.to_string_lossy(),
+            "14",
+            "3413",
+            "6163",
+            "-o",
+            &out.to_string_lossy(),
+        ])
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let got = support::npy::from_npy(&std::fs::read(&out).unwrap()).unwrap();
+    let want = support::npy::from_npy(&read_gz(fixtures_dir().join("u8_mask_deflate.xyz/case2.npy.gz"))).unwrap();
+    let wmask = support::npy::from_npy(&read_gz(fixtures_dir().join("u8_mask_deflate.xyz/case2.mask.npy.gz"))).unwrap();
+    // Masked samples hold the fill value in ours and whatever in theirs.
+    let (g, w, m) = (got.to_f64_vec(), want.to_f64_vec(), wmask.to_f64_vec());
+    assert_eq!(g.len(), w.len());
+    assert!(g.iter().zip(&w).zip(&m).all(|((a, b), &bad)| bad != 0.0 || a == b));
+    std::fs::remove_dir_all(&dir).ok();
+}

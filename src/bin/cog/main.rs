@@ -4,7 +4,8 @@
 //! masks, GDAL's ghost area and what opening cost in requests;
 //! `cog tile SRC X Y Z -o OUT.npy|OUT.png [--mask MASK.npy]` writes one tile;
 //! `cog read SRC (--bounds .. --shape .. | --window ..) -o OUT` reads an area;
-//! `cog create-tms SRC [--id ID]` prints the TileMatrixSet of its grid. Options come
+//! `cog xyz SRC Z X Y -o OUT` writes a web-map tile; `cog create-tms SRC
+//! [--id ID]` prints the TileMatrixSet of its grid. Options come
 //! from the environment (`INGESTED_BYTES_AT_OPEN`, `LOG_LEVEL`, ...; see
 //! README.md). Logs go to stderr through `tracing`.
 
@@ -55,6 +56,30 @@ enum Command {
     },
     /// Read bounds (resampled to --shape) or a pixel window, as .npy or .png.
     Read(read::ReadArgs),
+    /// Write the web-map tile Z/X/Y (Web Mercator, GoogleMapsCompatible),
+    /// reprojected from the file, as .npy or .png.
+    Xyz {
+        /// Local path, or file://, http(s)://, s3://, gs://, az:// URL.
+        src: String,
+        /// Zoom.
+        z: u8,
+        /// Tile column.
+        x: u64,
+        /// Tile row.
+        y: u64,
+        /// Output: OUT.npy (data in the file's type) or OUT.png (8-bit picture).
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+        /// Tile side in pixels.
+        #[arg(long, default_value_t = 256)]
+        size: usize,
+        /// nearest or bilinear.
+        #[arg(long, default_value = "nearest")]
+        resampling: String,
+        /// A tile outside the image is written fully masked instead of failing.
+        #[arg(long)]
+        masked_outside: bool,
+    },
     /// Print an OGC TileMatrixSet (2.0 JSON) of the COG's own grid: one
     /// matrix per level, as aiocogeo's create-tms and morecantile lay it out.
     CreateTms {
@@ -121,6 +146,46 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Info { src, json } => info::run(&src, options, json).await,
             Command::Read(args) => read::run(args, options).await,
+            Command::Xyz {
+                src,
+                z,
+                x,
+                y,
+                output,
+                size,
+                resampling,
+                masked_outside,
+            } => {
+                let cog = async_cog::CogReader::open_with(&src, options).await?;
+                let r: async_cog::Resampling = resampling
+                    .parse()
+                    .map_err(|message| async_cog::Error::InvalidRequest { message })?;
+                let outside = if masked_outside {
+                    async_cog::OutsideTile::Masked
+                } else {
+                    async_cog::OutsideTile::Error
+                };
+                let req = async_cog::XyzRequest::new()
+                    .tile_size(size)
+                    .resampling(r)
+                    .outside(outside);
+                let tile = cog.read_xyz_with(x, y, z, &req).await?;
+                output::write(&tile.array, &output, None)?;
+                let s = cog.stats();
+                eprintln!(
+                    "wrote {} ({}x{}x{} {} from level {}, {} invalid); {} GET, {} bytes",
+                    output.display(),
+                    tile.shape().0,
+                    tile.shape().1,
+                    tile.shape().2,
+                    tile.dtype(),
+                    tile.level,
+                    tile.array.invalid_count(),
+                    s.requests,
+                    s.bytes
+                );
+                Ok(())
+            }
             Command::CreateTms { src, id } => {
                 let cog = async_cog::CogReader::open_with(&src, options).await?;
                 let stem = src.rsplit(['/', '\\']).next().unwrap_or(&src);
