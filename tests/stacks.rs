@@ -14,15 +14,7 @@ use std::time::{Duration, Instant};
 
 use async_cog::{Axis, CogStack, Error, Options, RequestBudget, StackOptions, Window};
 use serde_json::Value;
-use support::{RangeServer, fixtures_dir, sha256_hex};
-
-fn ints(v: &Value) -> Vec<i64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as i64)
-        .collect()
-}
+use support::{RangeServer, fixtures_dir, ints, sha256_hex};
 
 fn path(name: &str) -> String {
     fixtures_dir().join(name).to_string_lossy().into_owned()

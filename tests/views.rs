@@ -10,7 +10,7 @@ mod support;
 use async_cog::{Axis, CogReader, Options, Window};
 use bytes::Bytes;
 use serde_json::Value;
-use support::{fixtures_dir, sha256_hex};
+use support::{fixtures_dir, ints, sha256_hex};
 
 fn expectations() -> Vec<(String, Value)> {
     let mut out = Vec::new();
@@ -31,14 +31,6 @@ fn expectations() -> Vec<(String, Value)> {
 async fn open(path: &str) -> CogReader {
     let bytes = Bytes::from(std::fs::read(path).unwrap());
     CogReader::from_bytes(bytes, Options::default()).await.unwrap()
-}
-
-fn ints(v: &Value) -> Vec<i64> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as i64)
-        .collect()
 }
 
 fn floats(v: &Value) -> Vec<f64> {

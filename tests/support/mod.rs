@@ -491,6 +491,16 @@ pub fn fixtures() -> Vec<(String, serde_json::Value)> {
 }
 
 /// SHA-256 as lowercase hex (how fixtures/*.json record GDAL's arrays).
+/// A JSON array of numbers as integers (expectation files write windows
+/// and shapes this way).
+pub fn ints(v: &serde_json::Value) -> Vec<i64> {
+    v.as_array()
+        .expect("an array")
+        .iter()
+        .map(|x| x.as_f64().expect("a number") as i64)
+        .collect()
+}
+
 /// The most requests the server was answering at one time, from the
 /// arrival and answer times in its log.
 pub fn peak_in_flight(log: &[Logged]) -> usize {
