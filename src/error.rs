@@ -118,6 +118,16 @@ pub enum Error {
         /// Zoom.
         z: u8,
     },
+    /// A point outside the image's bounds (rio-tiler's `PointOutsideBounds`).
+    #[error("point ({x}, {y}) is outside the bounds of {url}")]
+    PointOutsideBounds {
+        /// The file.
+        url: String,
+        /// The point's x (longitude), as given.
+        x: f64,
+        /// The point's y (latitude), as given.
+        y: f64,
+    },
     /// Files that cannot be stacked: another CRS, transform, shape, data
     /// type or band count than the stack's first file.
     #[error("cannot stack {url}: {message}")]

@@ -24,7 +24,7 @@ fn reprojection_agrees_with_proj() {
     let mut worst = Vec::new();
     for (code, pts) in doc["crs"].as_object().unwrap() {
         let code: u32 = code.parse().unwrap();
-        let t = FromWebMercator::to(&crs(code)).unwrap_or_else(|e| panic!("EPSG:{code}: {e}"));
+        let t = FromWebMercator::web_mercator_to(&crs(code)).unwrap_or_else(|e| panic!("EPSG:{code}: {e}"));
         let pts: Vec<Vec<f64>> = serde_json::from_value(pts.clone()).unwrap();
         let (mut xs, mut ys): (Vec<f64>, Vec<f64>) = pts.iter().map(|p| (p[0], p[1])).unzip();
         t.transform(&mut xs, &mut ys);
@@ -53,6 +53,6 @@ fn reprojection_agrees_with_proj() {
 fn unknown_crs_is_an_error() {
     let mut c = crs(0);
     c.epsg = None;
-    assert!(FromWebMercator::to(&c).is_err());
-    assert!(FromWebMercator::to(&crs(99999)).is_err());
+    assert!(FromWebMercator::web_mercator_to(&c).is_err());
+    assert!(FromWebMercator::web_mercator_to(&crs(99999)).is_err());
 }

@@ -18,5 +18,5 @@ pub use approx::approx_row;
 pub use geokeys::{Crs, GeoKey, GeoKeyId, GeoKeyValue, GeoKeys, projected_metres_per_unit};
 pub use georef::{Georeference, RasterType};
 pub use polygonize::{MultiPolygon, polygonize};
-pub use proj::{FromWebMercator, proj4_of_epsg};
+pub use proj::{CrsTransform, FromWebMercator, proj4_of_epsg};
 pub use window::{Window, from_bounds};

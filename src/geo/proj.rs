@@ -1,5 +1,5 @@
-//! Reprojection of web-map coordinates (EPSG:3857, Web Mercator) into a
-//! file's CRS, in pure Rust: proj4rs (a PROJ.4 port whose transverse
+//! Reprojection of web-map coordinates (EPSG:3857, Web Mercator) and of
+//! longitudes and latitudes (EPSG:4326) into a file's CRS and back, in pure Rust: proj4rs (a PROJ.4 port whose transverse
 //! Mercator is PROJ's exact Poder/Engsager algorithm) with PROJ.4 strings
 //! for EPSG codes, computed for the common ones (WGS 84, Web Mercator, the
 //! WGS 84, NAD83 and ETRS89 UTM zones) and taken from PostGIS's table
@@ -62,76 +62,92 @@ impl Transform for NanOnError<'_> {
     }
 }
 
-/// Web Mercator → a file's CRS.
+/// Points of a CRS named by its EPSG code (Web Mercator for web maps,
+/// WGS 84 for longitudes and latitudes) → a file's CRS, and back.
 #[derive(Debug, Clone)]
-pub struct FromWebMercator {
-    /// `None` when the file is in Web Mercator itself (no transform).
+pub struct CrsTransform {
+    /// `None` when both sides are the same CRS (no transform).
     pair: Option<(Proj, Proj)>,
-    latlong: bool,
+    from_latlong: bool,
+    to_latlong: bool,
 }
 
-impl FromWebMercator {
-    /// The transform into `crs`; an error says why there is none (no EPSG
-    /// code, a code we have no definition for, a definition proj4rs
-    /// cannot build).
-    pub fn to(crs: &Crs) -> Result<FromWebMercator, String> {
+/// The transform web-map tiles use: Web Mercator → a file's CRS.
+pub type FromWebMercator = CrsTransform;
+
+fn proj_of(code: u32) -> Result<Proj, String> {
+    // Web Mercator without `+nadgrids=@null` (see the top of this file).
+    let def = proj4_of_epsg(code).ok_or_else(|| format!("no definition of EPSG:{code}"))?;
+    Proj::from_proj_string(&def).map_err(|e| format!("EPSG:{code} ({def}): {e}"))
+}
+
+impl CrsTransform {
+    /// Web Mercator (EPSG:3857) → `crs`.
+    pub fn web_mercator_to(crs: &Crs) -> Result<CrsTransform, String> {
+        CrsTransform::new(3857, crs)
+    }
+
+    /// EPSG `from` → `crs`; an error says why there is none (no EPSG code,
+    /// a code we have no definition for, a definition proj4rs cannot build).
+    pub fn new(from: u32, crs: &Crs) -> Result<CrsTransform, String> {
         let code = crs.epsg.ok_or_else(|| {
             format!(
                 "reprojecting into a CRS without an EPSG code ({})",
                 crs.to_string_short()
             )
         })?;
-        if code == 3857 || code == 900913 {
-            return Ok(FromWebMercator {
+        let same = |c: u32| if c == 900913 { 3857 } else { c };
+        if same(code) == same(from) {
+            return Ok(CrsTransform {
                 pair: None,
-                latlong: false,
+                from_latlong: false,
+                to_latlong: false,
             });
         }
-        let def = proj4_of_epsg(code).ok_or_else(|| format!("no definition of EPSG:{code}"))?;
-        let build = |s: &str| Proj::from_proj_string(s).map_err(|e| format!("EPSG:{code} ({s}): {e}"));
-        let src = build("+proj=webmerc +datum=WGS84 +units=m +no_defs")?;
-        let dst = build(&def)?;
-        Ok(FromWebMercator {
-            latlong: dst.is_latlong(),
+        let (src, dst) = (proj_of(from)?, proj_of(code)?);
+        Ok(CrsTransform {
+            from_latlong: src.is_latlong(),
+            to_latlong: dst.is_latlong(),
             pair: Some((src, dst)),
         })
     }
 
     /// The other way: points of the file's CRS (degrees for geographic
-    /// CRSs) into Web Mercator, in place; failures become NaN.
+    /// CRSs) into the source CRS, in place; failures become NaN.
     pub fn inverse(&self, xs: &mut [f64], ys: &mut [f64]) {
-        let Some((merc, file)) = &self.pair else {
+        let Some((from, file)) = &self.pair else {
             return;
         };
-        if self.latlong {
-            for v in xs.iter_mut().chain(ys.iter_mut()) {
-                *v = v.to_radians();
-            }
-        }
-        let mut pts = NanOnError { xs, ys };
-        if proj4rs::transform::transform(file, merc, &mut pts).is_err() {
-            pts.xs.fill(f64::NAN);
-            pts.ys.fill(f64::NAN);
-        }
+        run(file, from, self.to_latlong, self.from_latlong, xs, ys);
     }
 
     /// Transforms the points (`xs[i]`, `ys[i]`) in place, into the CRS's
     /// own units (degrees for geographic CRSs); a point that cannot be
     /// projected becomes NaN.
     pub fn transform(&self, xs: &mut [f64], ys: &mut [f64]) {
-        let Some((src, dst)) = &self.pair else {
+        let Some((from, file)) = &self.pair else {
             return;
         };
-        let mut pts = NanOnError { xs, ys };
-        if proj4rs::transform::transform(src, dst, &mut pts).is_err() {
-            pts.xs.fill(f64::NAN);
-            pts.ys.fill(f64::NAN);
-            return;
+        run(from, file, self.from_latlong, self.to_latlong, xs, ys);
+    }
+}
+
+/// One proj4rs transform in place, in degrees where a side is geographic.
+fn run(src: &Proj, dst: &Proj, src_deg: bool, dst_deg: bool, xs: &mut [f64], ys: &mut [f64]) {
+    if src_deg {
+        for v in xs.iter_mut().chain(ys.iter_mut()) {
+            *v = v.to_radians();
         }
-        if self.latlong {
-            for v in pts.xs.iter_mut().chain(pts.ys.iter_mut()) {
-                *v = v.to_degrees();
-            }
+    }
+    let mut pts = NanOnError { xs, ys };
+    if proj4rs::transform::transform(src, dst, &mut pts).is_err() {
+        pts.xs.fill(f64::NAN);
+        pts.ys.fill(f64::NAN);
+        return;
+    }
+    if dst_deg {
+        for v in pts.xs.iter_mut().chain(pts.ys.iter_mut()) {
+            *v = v.to_degrees();
         }
     }
 }

@@ -33,7 +33,8 @@ impl CogReader {
     }
 
     /// Values of every band at map coordinate (x, y): a 1 x 1 raster of the
-    /// full-resolution pixel holding the point (rasterio's `index`).
+    /// full-resolution pixel holding the point (rasterio's `index`); a
+    /// point outside the image is [`Error::PointOutsideBounds`].
     pub async fn point(&self, x: f64, y: f64) -> Result<Raster> {
         finite("point", &[x, y])?;
         let p = self.profile();
@@ -42,11 +43,10 @@ impl CogReader {
         })?;
         let (col, row) = (col.floor(), row.floor());
         if col < 0.0 || row < 0.0 || col >= p.width as f64 || row >= p.height as f64 {
-            return Err(Error::InvalidRequest {
-                message: format!(
-                    "({x}, {y}) is outside the image (pixel {col}, {row} of {}x{})",
-                    p.width, p.height
-                ),
+            return Err(Error::PointOutsideBounds {
+                url: self.url().to_string(),
+                x,
+                y,
             });
         }
         self.read_window(Window::from_f64(col, row, 1.0, 1.0), 0).await

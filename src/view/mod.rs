@@ -16,6 +16,7 @@ mod single;
 mod spec;
 mod stack;
 mod tms;
+mod webmap;
 mod xyz;
 
 pub use focus::Axis;

@@ -214,7 +214,7 @@ impl CogReader {
         let crs = p.crs.as_ref().ok_or_else(|| Error::InvalidRequest {
             message: format!("{} has no CRS: it cannot be placed on a web map", self.url()),
         })?;
-        let to_file = FromWebMercator::to(crs).map_err(|message| Error::InvalidRequest { message })?;
+        let to_file = FromWebMercator::web_mercator_to(crs).map_err(|message| Error::InvalidRequest { message })?;
         let transform = |xs: &mut [f64], ys: &mut [f64]| to_file.transform(xs, ys);
         let (zl, coords) = self.xyz_coords(&b, size, req.resampling, &to_file, &transform)?;
         let out_t = Affine::from_gdal([

@@ -12,7 +12,9 @@
 mod info;
 mod npy;
 mod output;
+mod picture;
 mod read;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -80,6 +82,8 @@ enum Command {
         #[arg(long)]
         masked_outside: bool,
     },
+    /// Serve web-map tiles of one or more COGs, with a map page, over HTTP.
+    Serve(serve::ServeArgs),
     /// Print an OGC TileMatrixSet (2.0 JSON) of the COG's own grid: one
     /// matrix per level, as aiocogeo's create-tms and morecantile lay it out.
     CreateTms {
@@ -146,6 +150,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Info { src, json } => info::run(&src, options, json).await,
             Command::Read(args) => read::run(args, options).await,
+            Command::Serve(args) => serve::run(args, options).await,
             Command::Xyz {
                 src,
                 z,
