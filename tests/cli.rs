@@ -425,3 +425,67 @@ fn log_settings_are_forgiving_and_plain() {
     assert!(err.contains("DEBUG"), "VERBOSE_LOGS=TRUE logs debug: {err}");
     assert!(!err.contains('\x1b'), "{err:?}");
 }
+
+/// `cog point --crs EPSG:4326 --json` prints rio-tiler's `Reader.point`
+/// values (fixtures/webmap.json; null where masked) and fails, naming the
+/// problem, for a point outside the image.
+#[test]
+fn point_prints_rio_tiler_s_values() {
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(fixtures_dir().join("webmap.json")).unwrap()).unwrap();
+    let mut checked = 0;
+    for name in ["u8_mask_deflate.tif", "u16_deflate_pred2.tif", "f32_deflate_pred3_nan.tif"] {
+        let src = fixtures_dir().join(name);
+        for p in doc["files"][name]["points"].as_array().unwrap() {
+            let (lon, lat) = (p["lon"].to_string(), p["lat"].to_string());
+            let out = cog()
+                .args(["point", "--json", "--crs", "EPSG:4326", src.to_str().unwrap(), &lon, &lat])
+                .output()
+                .unwrap();
+            if p["outside"].as_bool() == Some(true) {
+                assert!(!out.status.success());
+                assert!(String::from_utf8_lossy(&out.stderr).contains("outside the bounds"));
+                continue;
+            }
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+            let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+            let want: Vec<Value> = p["values"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .zip(p["mask"].as_array().unwrap())
+                .map(|(v, m)| if m.as_bool().unwrap() { Value::Null } else { v.clone() })
+                .collect();
+            assert_eq!(got["values"], Value::Array(want), "{name} ({lon}, {lat})");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 10, "{checked}");
+}
+
+/// `cog preview --max-size N -o OUT.npy` writes rio-tiler's preview
+/// (shape and data hash from fixtures/*.reads.json).
+#[test]
+fn preview_writes_rio_tiler_s_preview() {
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures_dir().join("u8_mask_deflate.reads.json")).unwrap())
+            .unwrap();
+    let dir = std::env::temp_dir().join(format!("cog-preview-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let previews = doc["previews"].as_array().unwrap();
+    assert!(!previews.is_empty());
+    for pv in previews {
+        let n = pv["max_size"].to_string();
+        let out = dir.join(format!("p{n}.npy"));
+        let src = fixtures_dir().join("u8_mask_deflate.tif");
+        let run = cog()
+            .args(["preview", src.to_str().unwrap(), "--max-size", &n, "-o", out.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        let a = support::npy::from_npy(&std::fs::read(&out).unwrap()).unwrap();
+        let (b, h, w) = a.shape();
+        assert_eq!(serde_json::json!([b, h, w]), pv["out_shape"], "max_size {n}");
+        assert_eq!(sha256_hex(&a.to_le_bytes()), pv["data"].as_str().unwrap(), "max_size {n}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

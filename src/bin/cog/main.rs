@@ -5,7 +5,10 @@
 //! `cog tile SRC X Y Z -o OUT.npy|OUT.png [--mask MASK.npy]` writes one tile;
 //! `cog read SRC (--bounds .. --shape .. | --window ..) -o OUT` reads an area;
 //! `cog xyz SRC Z X Y -o OUT` writes a web-map tile; `cog create-tms SRC
-//! [--id ID]` prints the TileMatrixSet of its grid. Options come
+//! [--id ID]` prints the TileMatrixSet of its grid; `cog point SRC X Y
+//! [--crs EPSG:N]` prints the values at a point; `cog preview SRC
+//! [--max-size N] -o OUT` writes a small picture of the whole image;
+//! `cog serve SRC...` serves web-map tiles with a map page. Options come
 //! from the environment (`INGESTED_BYTES_AT_OPEN`, `LOG_LEVEL`, ...; see
 //! README.md). Logs go to stderr through `tracing`.
 
@@ -13,6 +16,7 @@ mod info;
 mod npy;
 mod output;
 mod picture;
+mod point;
 mod read;
 mod serve;
 
@@ -81,6 +85,34 @@ enum Command {
         /// A tile outside the image is written fully masked instead of failing.
         #[arg(long)]
         masked_outside: bool,
+    },
+    /// Print every band's value at a point (the full-resolution pixel under it).
+    Point {
+        /// Local path, or file://, http(s)://, s3://, gs://, az:// URL.
+        src: String,
+        /// x (longitude with --crs EPSG:4326).
+        #[arg(allow_hyphen_values = true)]
+        x: f64,
+        /// y (latitude with --crs EPSG:4326).
+        #[arg(allow_hyphen_values = true)]
+        y: f64,
+        /// The point's CRS as EPSG:CODE (default: the file's own).
+        #[arg(long)]
+        crs: Option<String>,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the whole image at most --max-size pixels on its long side.
+    Preview {
+        /// Local path, or file://, http(s)://, s3://, gs://, az:// URL.
+        src: String,
+        /// Longest side of the output, in pixels (rio-tiler's max_size).
+        #[arg(long, default_value_t = 1024)]
+        max_size: usize,
+        /// Output: OUT.png (8-bit picture) or OUT.npy (data in the file's type).
+        #[arg(short, long)]
+        output: std::path::PathBuf,
     },
     /// Serve web-map tiles of one or more COGs, with a map page, over HTTP.
     Serve(serve::ServeArgs),
@@ -151,6 +183,24 @@ fn main() -> ExitCode {
             Command::Info { src, json } => info::run(&src, options, json).await,
             Command::Read(args) => read::run(args, options).await,
             Command::Serve(args) => serve::run(args, options).await,
+            Command::Point { src, x, y, crs, json } => point::run(&src, (x, y), crs.as_deref(), json, options).await,
+            Command::Preview { src, max_size, output } => {
+                let cog = async_cog::CogReader::open_with(&src, options).await?;
+                let r = cog.preview(max_size).await?;
+                output::write(&r.array, &output, None)?;
+                let (b, rows, cols) = r.array.shape();
+                let s = cog.stats();
+                eprintln!(
+                    "wrote {} ({b}x{rows}x{cols} {} from level {}, {} invalid); {} GET, {} bytes",
+                    output.display(),
+                    r.array.data.dtype(),
+                    r.level,
+                    r.array.invalid_count(),
+                    s.requests,
+                    s.bytes
+                );
+                Ok(())
+            }
             Command::Xyz {
                 src,
                 z,
