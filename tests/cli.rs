@@ -431,14 +431,27 @@ fn log_settings_are_forgiving_and_plain() {
 /// problem, for a point outside the image.
 #[test]
 fn point_prints_rio_tiler_s_values() {
-    let doc: Value = serde_json::from_str(&std::fs::read_to_string(fixtures_dir().join("webmap.json")).unwrap()).unwrap();
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures_dir().join("webmap.json")).unwrap()).unwrap();
     let mut checked = 0;
-    for name in ["u8_mask_deflate.tif", "u16_deflate_pred2.tif", "f32_deflate_pred3_nan.tif"] {
+    for name in [
+        "u8_mask_deflate.tif",
+        "u16_deflate_pred2.tif",
+        "f32_deflate_pred3_nan.tif",
+    ] {
         let src = fixtures_dir().join(name);
         for p in doc["files"][name]["points"].as_array().unwrap() {
             let (lon, lat) = (p["lon"].to_string(), p["lat"].to_string());
             let out = cog()
-                .args(["point", "--json", "--crs", "EPSG:4326", src.to_str().unwrap(), &lon, &lat])
+                .args([
+                    "point",
+                    "--json",
+                    "--crs",
+                    "EPSG:4326",
+                    src.to_str().unwrap(),
+                    &lon,
+                    &lat,
+                ])
                 .output()
                 .unwrap();
             if p["outside"].as_bool() == Some(true) {
@@ -478,14 +491,25 @@ fn preview_writes_rio_tiler_s_preview() {
         let out = dir.join(format!("p{n}.npy"));
         let src = fixtures_dir().join("u8_mask_deflate.tif");
         let run = cog()
-            .args(["preview", src.to_str().unwrap(), "--max-size", &n, "-o", out.to_str().unwrap()])
+            .args([
+                "preview",
+                src.to_str().unwrap(),
+                "--max-size",
+                &n,
+                "-o",
+                out.to_str().unwrap(),
+            ])
             .output()
             .unwrap();
         assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
         let a = support::npy::from_npy(&std::fs::read(&out).unwrap()).unwrap();
         let (b, h, w) = a.shape();
         assert_eq!(serde_json::json!([b, h, w]), pv["out_shape"], "max_size {n}");
-        assert_eq!(sha256_hex(&a.to_le_bytes()), pv["data"].as_str().unwrap(), "max_size {n}");
+        assert_eq!(
+            sha256_hex(&a.to_le_bytes()),
+            pv["data"].as_str().unwrap(),
+            "max_size {n}"
+        );
     }
     std::fs::remove_dir_all(&dir).ok();
 }
