@@ -37,6 +37,7 @@
 //   plan                               pure planning: level, window, tiles, ranges, paste
 //   request                            ReadRequest in, Raster out
 //   profile, levels, gdal_tags         what the file is
+//   validate                           COG layout rules (rio-cogeo's, GDAL's)
 //   source                             the one byte path: backends, coalescer, fetcher, caches
 //   error                              the public error (From the core's errors)
 //   resample, geo, codec, tiff, raster the pure core
@@ -55,6 +56,7 @@ mod request;
 mod resample;
 mod source;
 pub mod tiff;
+mod validate;
 mod view;
 
 #[cfg(feature = "internals")]
@@ -72,6 +74,7 @@ pub use request::{Area, Progress, Raster, ReadRequest, Shape};
 pub use resample::Resampling;
 pub use source::{BlockCache, HeaderCache, ObjectInfo, RequestBudget, RequestStats, TileCache, Transport};
 pub use tiff::Limits;
+pub use validate::Verdict;
 pub use view::{
     Axis, CogStack, CogView, OutsideTile, StackOptions, StackRaster, StackSpec, TileMatrix, TileMatrixSet, ViewSpec,
     XyzRequest, web_mercator_tile_bounds,

@@ -107,6 +107,9 @@ pub struct Profile {
     pub metadata: BTreeMap<String, String>,
     /// ColorMap as 16-bit `[r, g, b]` entries.
     pub colormap: Option<Vec<[u16; 3]>>,
+    /// Each sample's colour interpretation, as GDAL names it ("Gray",
+    /// "Red", "Alpha", "Undefined", ...), alpha included.
+    pub colorinterp: Vec<String>,
 }
 
 impl Profile {
@@ -153,6 +156,14 @@ impl Profile {
         } else {
             None
         };
+        let colorinterp = (0..samples)
+            .map(|i| {
+                colorinterp(i).map_or_else(
+                    || color_interp(img.photometric, i, samples, &img.extra_samples, img.compression).to_string(),
+                    str::to_string,
+                )
+            })
+            .collect();
         let bands = (0..samples)
             .map(|i| {
                 let b = gdal_md.bands.get(&i);
@@ -198,12 +209,46 @@ impl Profile {
             bands,
             metadata: gdal_md.dataset,
             colormap: colormap(ifd0, img),
+            colorinterp,
         })
     }
 }
 
 /// The sample that GDAL reads as alpha: an ExtraSamples entry of 1
 /// (associated) or 2 (unassociated). ExtraSamples describe the last samples.
+/// GDAL's colour interpretation of sample `i` from the TIFF tags alone
+/// (GTiff's band set-up): the photometric's own samples (Gray, Palette,
+/// RGB, JPEG-compressed YCbCr read as RGB, CMYK), then ExtraSamples
+/// (Alpha for associated or unassociated alpha), the rest Undefined.
+fn color_interp(
+    photometric: Option<Photometric>,
+    i: usize,
+    samples: usize,
+    extra: &[ExtraSamples],
+    compression: Compression,
+) -> &'static str {
+    let first_extra = samples.saturating_sub(extra.len());
+    if i >= first_extra {
+        return match extra.get(i - first_extra) {
+            Some(e) if e.is_alpha() => "Alpha",
+            _ => "Undefined",
+        };
+    }
+    const RGB: [&str; 3] = ["Red", "Green", "Blue"];
+    const YCBCR: [&str; 3] = ["YCbCr_Y", "YCbCr_Cb", "YCbCr_Cr"];
+    const CMYK: [&str; 4] = ["Cyan", "Magenta", "Yellow", "Black"];
+    let pick = |names: &[&'static str]| names.get(i).copied().unwrap_or("Undefined");
+    match photometric {
+        Some(Photometric::MinIsBlack | Photometric::MinIsWhite) if i == 0 => "Gray",
+        Some(Photometric::Palette) if i == 0 => "Palette",
+        Some(Photometric::Rgb) if samples >= 3 => pick(&RGB),
+        Some(Photometric::YCbCr) if compression == Compression::Jpeg => pick(&RGB),
+        Some(Photometric::YCbCr) => pick(&YCBCR),
+        Some(Photometric::Cmyk) if samples >= 4 => pick(&CMYK),
+        _ => "Undefined",
+    }
+}
+
 fn alpha_index(samples: u16, extra: &[ExtraSamples]) -> Option<usize> {
     let first_extra = usize::from(samples).checked_sub(extra.len())?;
     extra.iter().position(|e| e.is_alpha()).map(|p| first_extra + p)

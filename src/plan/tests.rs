@@ -128,6 +128,7 @@ fn profile(levels: &[Level], mask: Option<MaskSource>) -> crate::profile::Profil
         bands: Vec::new(),
         metadata: Default::default(),
         colormap: None,
+        colorinterp: Vec::new(),
     }
 }
 

@@ -30,6 +30,7 @@ mod pages;
 mod read;
 mod spec;
 mod tiles;
+mod validate;
 
 pub use spec::{HeaderSnapshot, ReaderSpec};
 

@@ -19,6 +19,7 @@ mod picture;
 mod point;
 mod read;
 mod serve;
+mod validate;
 
 use std::process::ExitCode;
 
@@ -39,6 +40,17 @@ enum Command {
     Info {
         /// Local path, or file://, http(s)://, s3://, gs://, az:// URL.
         src: String,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the COG layout as rio-cogeo's validate does (exit 1 if invalid).
+    Validate {
+        /// Local path, or file://, http(s)://, s3://, gs://, az:// URL.
+        src: String,
+        /// Warnings make the file invalid too.
+        #[arg(long)]
+        strict: bool,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -178,9 +190,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // `cog validate` on a file that is not a valid COG exits 1.
+    let mut invalid = false;
     let result = runtime.block_on(async {
         match cli.command {
             Command::Info { src, json } => info::run(&src, options, json).await,
+            Command::Validate { src, strict, json } => {
+                invalid = !validate::run(&src, options, strict, json).await?;
+                Ok(())
+            }
             Command::Read(args) => read::run(args, options).await,
             Command::Serve(args) => serve::run(args, options).await,
             Command::Point { src, x, y, crs, json } => point::run(&src, (x, y), crs.as_deref(), json, options).await,
@@ -276,6 +294,7 @@ fn main() -> ExitCode {
         }
     });
     match result {
+        Ok(()) if invalid => ExitCode::FAILURE,
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
