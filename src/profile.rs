@@ -156,12 +156,14 @@ impl Profile {
         } else {
             None
         };
+        let colormap = colormap(ifd0, img);
+        // A colour map (a bilevel image's made-up one too) makes band 1 a
+        // palette, as in GDAL.
         let colorinterp = (0..samples)
-            .map(|i| {
-                colorinterp(i).map_or_else(
-                    || color_interp(img.photometric, i, samples, &img.extra_samples, img.compression).to_string(),
-                    str::to_string,
-                )
+            .map(|i| match colorinterp(i) {
+                Some(ci) => ci.to_string(),
+                None if i == 0 && colormap.is_some() => "Palette".into(),
+                None => color_interp(img.photometric, i, samples, &img.extra_samples, img.compression).to_string(),
             })
             .collect();
         let bands = (0..samples)
@@ -208,7 +210,7 @@ impl Profile {
             alpha_band,
             bands,
             metadata: gdal_md.dataset,
-            colormap: colormap(ifd0, img),
+            colormap,
             colorinterp,
         })
     }

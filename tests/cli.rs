@@ -615,3 +615,80 @@ async fn validate_over_http_costs_one_get() {
         );
     }
 }
+
+/// What `cog info --json` adds for gdalinfo users, against each fixture's
+/// `gdalinfo -json` (GDAL 3.6): every band's colour interpretation, the
+/// corner coordinates (gdalinfo rounds them to 3 decimals), their longitudes and latitudes (gdalinfo's
+/// wgs84Extent, rounded to 7 decimals), the file size, and the COG
+/// verdict of fixtures/validate.json (rio-cogeo).
+#[test]
+fn info_shows_what_gdalinfo_users_miss() {
+    let verdicts: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures_dir().join("validate.json")).unwrap()).unwrap();
+    let mut failures = Vec::new();
+    let mut lonlat_checked = 0;
+    for (rel, _) in fixtures() {
+        let path = fixtures_dir().join(&rel);
+        let j = info_json(path.to_str().unwrap());
+        let g: Value =
+            serde_json::from_str(&std::fs::read_to_string(path.with_extension("gdalinfo.json")).unwrap()).unwrap();
+        let ours: Vec<&Value> = j["bands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| &b["colorinterp"])
+            .collect();
+        let gdal: Vec<&Value> = g["bands"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| &b["colorInterpretation"])
+            .collect();
+        if ours != gdal {
+            failures.push(format!("{rel}: colour interpretation {ours:?}, GDAL {gdal:?}"));
+        }
+        for (k, want) in g["cornerCoordinates"].as_object().unwrap() {
+            let got = &j["corners"][k];
+            let near = got.as_array().zip(want.as_array()).is_some_and(|(a, b)| {
+                a.iter()
+                    .zip(b)
+                    .all(|(a, b)| (a.as_f64().unwrap() - b.as_f64().unwrap()).abs() <= 5e-4)
+            });
+            if !near {
+                failures.push(format!("{rel}: corner {k}: {got}, GDAL {want}"));
+            }
+        }
+        // Longitudes and latitudes need an EPSG code (user-defined CRSs are
+        // not reprojected yet).
+        let ring = g["wgs84Extent"]["coordinates"][0]
+            .as_array()
+            .filter(|_| j["epsg"].is_u64());
+        if let Some(ring) = ring {
+            // gdalinfo's ring: upper left, lower left, lower right, upper right.
+            for (k, want) in ["upperLeft", "lowerLeft", "lowerRight", "upperRight"].iter().zip(ring) {
+                let got = &j["lonlat_corners"][k];
+                let near = got.as_array().is_some_and(|a| {
+                    a.iter()
+                        .zip(want.as_array().unwrap())
+                        .all(|(a, b)| (a.as_f64().unwrap() - b.as_f64().unwrap()).abs() < 1e-7)
+                });
+                if !near {
+                    failures.push(format!("{rel}: lon/lat {k}: {got}, GDAL {want}"));
+                }
+            }
+            lonlat_checked += 1;
+        }
+        if j["file_size"].as_u64() != Some(std::fs::metadata(&path).unwrap().len()) {
+            failures.push(format!("{rel}: file_size {}", j["file_size"]));
+        }
+        let want_valid = &verdicts["files"][&rel]["valid"];
+        if want_valid.is_boolean() && &j["cog"]["valid"] != want_valid {
+            failures.push(format!(
+                "{rel}: COG verdict {}, rio-cogeo {want_valid}",
+                j["cog"]["valid"]
+            ));
+        }
+    }
+    assert!(lonlat_checked >= 40, "{lonlat_checked}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -29,11 +29,12 @@ pub async fn run(src: &str, options: Options, as_json: bool) -> Result<()> {
     for level in cog.levels() {
         stats.push(tile_bytes(&cog, level).await?);
     }
+    let verdict = crate::validate::verdict(&cog, src).await?;
     let text = if as_json {
-        let doc = to_json(&cog, &stats);
+        let doc = to_json(&cog, &stats, &verdict);
         serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
     } else {
-        text_report(&cog, &stats)
+        text_report(&cog, &stats, &verdict)
     };
     crate::print_stdout(&text)
 }
@@ -112,7 +113,47 @@ fn ifd_kind(cog: &CogReader, ifd: usize) -> String {
     "other".into()
 }
 
-fn to_json(cog: &CogReader, stats: &[TileBytes]) -> Json {
+/// gdalinfo's corner names and the pixel (col, row) of each.
+fn corner_pixels(p: &Profile) -> [(&'static str, f64, f64); 5] {
+    let (w, h) = (p.width as f64, p.height as f64);
+    [
+        ("upperLeft", 0.0, 0.0),
+        ("lowerLeft", 0.0, h),
+        ("upperRight", w, 0.0),
+        ("lowerRight", w, h),
+        ("center", w / 2.0, h / 2.0),
+    ]
+}
+
+/// The corners in the file's CRS (pixel and line without a transform),
+/// and in longitude and latitude when the CRS can be transformed.
+/// Named points: (gdalinfo's corner name, [x, y]).
+type Corners = Vec<(&'static str, [f64; 2])>;
+
+fn corners(p: &Profile) -> (Corners, Option<Vec<[f64; 2]>>) {
+    let map: Corners = corner_pixels(p)
+        .iter()
+        .map(|&(name, c, r)| {
+            let (x, y) = p.transform.apply(c, r);
+            (name, [x, y])
+        })
+        .collect();
+    let lonlat = p
+        .crs
+        .as_ref()
+        .filter(|_| p.georeferenced)
+        .and_then(|crs| async_cog::geo::CrsTransform::new(4326, crs).ok())
+        .map(|t| {
+            let mut xs: Vec<f64> = map.iter().map(|(_, c)| c[0]).collect();
+            let mut ys: Vec<f64> = map.iter().map(|(_, c)| c[1]).collect();
+            t.inverse(&mut xs, &mut ys);
+            xs.into_iter().zip(ys).map(|(x, y)| [x, y]).collect::<Vec<_>>()
+        })
+        .filter(|v: &Vec<[f64; 2]>| v.iter().all(|c| c[0].is_finite() && c[1].is_finite()));
+    (map, lonlat)
+}
+
+fn to_json(cog: &CogReader, stats: &[TileBytes], verdict: &async_cog::Verdict) -> Json {
     let p: &Profile = cog.profile();
     let levels: Vec<Json> = cog
         .levels()
@@ -191,6 +232,7 @@ fn to_json(cog: &CogReader, stats: &[TileBytes]) -> Json {
         .map(|g| Json::Object(g.entries.iter().map(|(k, v)| (k.clone(), json!(v))).collect()));
     let total = cog.stats();
     let open = cog.open_stats();
+    let (corner_map, lonlat) = corners(p);
     json!({
         "source": cog.url(),
         "width": p.width,
@@ -213,7 +255,12 @@ fn to_json(cog: &CogReader, stats: &[TileBytes]) -> Json {
         "levels": levels,
         "mask": p.mask.map(|m| m.name()),
         "alpha_band": p.alpha_band.map(|a| a + 1),
-        "bands": p.bands.iter().map(|b| json!({"description": b.description, "scale": b.scale, "offset": b.offset})).collect::<Vec<_>>(),
+        "bands": p.bands.iter().zip(&p.colorinterp).map(|(b, ci)| json!({"description": b.description, "scale": b.scale, "offset": b.offset, "colorinterp": ci})).collect::<Vec<_>>(),
+        "corners": Json::Object(corner_map.iter().map(|(k, v)| (k.to_string(), json!(v))).collect()),
+        "lonlat_corners": lonlat.as_ref().map(|ll| Json::Object(corner_map.iter().zip(ll).map(|((k, _), v)| (k.to_string(), json!(v))).collect())),
+        "proj4": p.epsg().and_then(async_cog::geo::proj4_of_epsg),
+        "file_size": cog.object().size,
+        "cog": {"valid": verdict.is_valid(false), "errors": verdict.errors, "warnings": verdict.warnings, "gdal_notes": verdict.notes},
         "metadata": p.metadata,
         "colormap": p.colormap.as_ref().map(|c| c.len()),
         "pixel_is_point": p.raster_type == async_cog::geo::RasterType::PixelIsPoint,
@@ -243,6 +290,42 @@ macro_rules! say {
     }};
 }
 
+/// Decimal digits of `n`.
+fn digits(n: usize) -> usize {
+    n.to_string().len()
+}
+
+/// rio-cogeo's verdict in one line.
+fn verdict_line(v: &async_cog::Verdict) -> String {
+    let warnings = match v.warnings.len() {
+        0 => String::new(),
+        1 => ", 1 warning".into(),
+        n => format!(", {n} warnings"),
+    };
+    match v.errors.first() {
+        None => format!("valid (rio-cogeo's rules{warnings}; see cog validate)"),
+        Some(e) => format!("NOT valid: {e} ({} errors{warnings}; see cog validate)", v.errors.len()),
+    }
+}
+
+/// Degrees, minutes and seconds as gdalinfo prints them (GDALDecToDMS,
+/// two decimals): `105d 0' 0.00"W`.
+fn dms(angle: f64, positive: &str, negative: &str) -> String {
+    let eps = 0.5 / 3600.0 * 0.01;
+    let a = angle.abs() + eps;
+    let degrees = a.trunc();
+    let minutes = ((a - degrees) * 60.0).trunc();
+    let mut seconds = a * 3600.0 - degrees * 3600.0 - minutes * 60.0;
+    if seconds > eps * 3600.0 {
+        seconds -= eps * 3600.0;
+    }
+    let hemisphere = if angle < 0.0 { negative } else { positive };
+    format!(
+        "{:3}d{:2}'{:5.2}\"{hemisphere}",
+        degrees as i64, minutes as i64, seconds
+    )
+}
+
 fn fmt_f(v: f64) -> String {
     let s = format!("{v:.10}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
@@ -251,7 +334,7 @@ fn fmt_f(v: f64) -> String {
 
 /// The text report, as one string (written at once, so that a closed pipe
 /// is noticed in one place).
-fn text_report(cog: &CogReader, stats: &[TileBytes]) -> String {
+fn text_report(cog: &CogReader, stats: &[TileBytes], verdict: &async_cog::Verdict) -> String {
     let mut out = String::new();
     let p = cog.profile();
     let yes = |b: bool| if b { "yes" } else { "no" };
@@ -271,6 +354,10 @@ fn text_report(cog: &CogReader, stats: &[TileBytes]) -> String {
         }
     );
     say!(out, "Compression:   {}", p.compress_name());
+    if let Some(size) = cog.object().size {
+        say!(out, "Size:          {size} bytes");
+    }
+    say!(out, "COG:           {}", verdict_line(verdict));
     say!(
         out,
         "Photometric:   {}",
@@ -314,17 +401,25 @@ fn text_report(cog: &CogReader, stats: &[TileBytes]) -> String {
             .as_ref()
             .map_or("no".into(), |c| format!("{} entries", c.len()))
     );
-    for (i, b) in p.bands.iter().enumerate() {
-        if b.description.is_some() || b.scale.is_some() || b.offset.is_some() {
-            say!(
-                out,
-                "    Band {}:        {:?} scale {} offset {}",
-                i + 1,
-                b.description.as_deref().unwrap_or(""),
+    for (i, (b, ci)) in p.bands.iter().zip(&p.colorinterp).enumerate() {
+        let mut line = ci.clone();
+        if let Some(d) = &b.description {
+            line.push_str(&format!(" {d:?}"));
+        }
+        if b.scale.is_some() || b.offset.is_some() {
+            line.push_str(&format!(
+                " scale {} offset {}",
                 b.scale.map_or("-".into(), fmt_f),
                 b.offset.map_or("-".into(), fmt_f)
-            );
+            ));
         }
+        say!(
+            out,
+            "    Band {}:{:width$}{line}",
+            i + 1,
+            "",
+            width = 9usize.saturating_sub(digits(i + 1))
+        );
     }
     say!(out);
     say!(out, "Geo");
@@ -333,6 +428,9 @@ fn text_report(cog: &CogReader, stats: &[TileBytes]) -> String {
         "    CRS:           {}",
         p.crs.as_ref().map_or("none".into(), |c| c.to_string_short())
     );
+    if let Some(proj) = p.epsg().and_then(async_cog::geo::proj4_of_epsg) {
+        say!(out, "    PROJ:          {proj}");
+    }
     if p.georeferenced {
         say!(
             out,
@@ -366,6 +464,28 @@ fn text_report(cog: &CogReader, stats: &[TileBytes]) -> String {
                 format!(", {} GCPs", p.gcps.len())
             }
         );
+    }
+    say!(out);
+    say!(out, "Corner Coordinates");
+    let (map, lonlat) = corners(p);
+    let geographic = p.crs.as_ref().is_some_and(|c| c.model_type == Some(2));
+    for (i, (name, [x, y])) in map.iter().enumerate() {
+        let label = match *name {
+            "upperLeft" => "Upper Left ",
+            "lowerLeft" => "Lower Left ",
+            "upperRight" => "Upper Right",
+            "lowerRight" => "Lower Right",
+            _ => "Center     ",
+        };
+        let at = if geographic {
+            format!("({x:12.7},{y:12.7})")
+        } else {
+            format!("({x:12.3},{y:12.3})")
+        };
+        let ll = lonlat.as_ref().and_then(|ll| ll.get(i)).map_or(String::new(), |c| {
+            format!(" ({},{})", dms(c[0], "E", "W"), dms(c[1], "N", "S"))
+        });
+        say!(out, "    {label} {at}{ll}");
     }
     say!(out);
     say!(out, "Levels");
@@ -421,4 +541,19 @@ fn text_report(cog: &CogReader, stats: &[TileBytes]) -> String {
         total.bytes
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dms;
+
+    /// GDAL 3.6's `gdal.DecToDMS(angle, axis, 2)` for these angles.
+    #[test]
+    fn dms_is_gdalinfo_s() {
+        assert_eq!(dms(-105.0, "E", "W"), "105d 0' 0.00\"W");
+        assert_eq!(dms(40.6508565, "N", "S"), " 40d39' 3.08\"N");
+        assert_eq!(dms(-104.955077, "E", "W"), "104d57'18.28\"W");
+        assert_eq!(dms(-0.5, "N", "S"), "  0d30' 0.00\"S");
+        assert_eq!(dms(179.99999, "E", "W"), "179d59'59.96\"E");
+    }
 }
