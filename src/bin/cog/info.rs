@@ -19,17 +19,13 @@ struct TileBytes {
 
 pub async fn run(src: &str, options: Options, as_json: bool) -> Result<()> {
     let cog = CogReader::open_with(src, options).await?;
-    let wanted: Vec<(usize, async_cog::tiff::Tag)> = cog
-        .levels()
-        .iter()
-        .map(|l| (l.image.ifd, l.image.byte_counts_tag()))
-        .collect();
-    cog.load_tag_arrays(&wanted).await?;
+    // Validation loads every image's offsets and byte counts at once (one
+    // request at most past the header); the tile statistics reuse them.
+    let verdict = crate::validate::verdict(&cog, src).await?;
     let mut stats = Vec::new();
     for level in cog.levels() {
         stats.push(tile_bytes(&cog, level).await?);
     }
-    let verdict = crate::validate::verdict(&cog, src).await?;
     let text = if as_json {
         let doc = to_json(&cog, &stats, &verdict);
         serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n"
