@@ -135,6 +135,16 @@ async fn endpoints_tiles_and_errors() {
     assert_eq!(js.headers()["content-type"], "text/javascript; charset=utf-8");
     assert!(js.text().await.unwrap().contains("Leaflet"));
     assert_eq!(s.get("/u16_deflate_pred2/").await.status(), 200);
+    // The page without its slash redirects, keeping the query.
+    let r = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(format!("{}/u16_deflate_pred2?rescale=0,9", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/u16_deflate_pred2/?rescale=0,9");
 
     // Sources, info, TileJSON: zooms and bounds are rio-tiler's.
     let (_, cogs) = s.json("/cogs").await;
@@ -226,4 +236,156 @@ async fn endpoints_tiles_and_errors() {
     let answers = futures::future::join_all(tiles.iter().map(|t| s.get(t))).await;
     assert!(answers.iter().all(|r| r.status() == 200 || r.status() == 404));
     assert_eq!(s.get("/info").await.status(), 200);
+}
+
+/// The Chromium binary: ASYNC_COG_CHROMIUM, else `chromium` on the PATH.
+fn chromium() -> Option<String> {
+    let name = std::env::var("ASYNC_COG_CHROMIUM").unwrap_or_else(|_| "chromium".into());
+    let found = Command::new(&name)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    found.then_some(name)
+}
+
+/// The north-west corner of web-map tile (x, y, z) in degrees.
+fn tile_corner(x: u64, y: u64, z: u64) -> (f64, f64) {
+    let n = (1u64 << z) as f64;
+    let lon = x as f64 / n * 360.0 - 180.0;
+    let lat = (std::f64::consts::PI * (1.0 - 2.0 * y as f64 / n))
+        .sinh()
+        .atan()
+        .to_degrees();
+    (lon, lat)
+}
+
+/// RGBA pixels of a PNG (gray, gray+alpha, RGB or RGBA).
+fn rgba(bytes: &[u8]) -> (usize, usize, Vec<[u8; 4]>) {
+    let mut r = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().expect("png");
+    let mut buf = vec![0; r.output_buffer_size().expect("size")];
+    let info = r.next_frame(&mut buf).expect("frame");
+    let n = info.color_type.samples();
+    let px = buf[..info.buffer_size()]
+        .chunks(n)
+        .map(|p| match n {
+            1 => [p[0], p[0], p[0], 255],
+            2 => [p[0], p[0], p[0], p[1]],
+            3 => [p[0], p[1], p[2], 255],
+            _ => [p[0], p[1], p[2], p[3]],
+        })
+        .collect();
+    (info.width as usize, info.height as usize, px)
+}
+
+/// The map page, opened in headless Chromium on the corner shared by four
+/// tiles, shows exactly those tiles as the server sends them (pixels
+/// compared away from the zoom control and the info box; transparent
+/// pixels show the page's #dddddd). Skipped without Chromium unless
+/// ASYNC_COG_REQUIRE_BROWSER is set (`.ci/run` sets it and installs
+/// Debian's chromium).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_map_page_shows_the_tiles_in_chromium() {
+    let Some(chromium) = chromium() else {
+        assert!(
+            std::env::var_os("ASYNC_COG_REQUIRE_BROWSER").is_none(),
+            "Chromium is required (ASYNC_COG_REQUIRE_BROWSER) but not found"
+        );
+        eprintln!("skipped: no chromium (apt-get install chromium)");
+        return;
+    };
+    let stem = "real/riotiler_cog_rgb_jpeg";
+    let s = Serve::start(&[fixtures_dir().join(format!("{stem}.tif")).display().to_string()]);
+    // Four tiles around the image's centre at its maxzoom.
+    let (_, tj) = s.json("/tilejson.json").await;
+    let b: Vec<f64> = tj["bounds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let z = tj["maxzoom"].as_u64().unwrap();
+    let n = (1u64 << z) as f64;
+    let (lon, lat) = ((b[0] + b[2]) / 2.0, (b[1] + b[3]) / 2.0);
+    let x = ((lon + 180.0) / 360.0 * n).round() as u64 - 1;
+    let lat_r = lat.to_radians();
+    let y = ((1.0 - (lat_r.tan() + 1.0 / lat_r.cos()).ln() / std::f64::consts::PI) / 2.0 * n).round() as u64 - 1;
+    let (clon, clat) = tile_corner(x + 1, y + 1, z);
+    let mut want = vec![[0u8; 4]; 512 * 512];
+    for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+        let r = s.get(&format!("/tiles/{z}/{}/{}.png", x + dx, y + dy)).await;
+        assert_eq!(r.status(), 200, "tile {z}/{}/{}", x + dx, y + dy);
+        let (w, h, px) = rgba(&r.bytes().await.unwrap());
+        assert_eq!((w, h), (256, 256));
+        for (i, p) in px.iter().enumerate() {
+            let (col, row) = (i % 256 + 256 * dx as usize, i / 256 + 256 * dy as usize);
+            want[row * 512 + col] = if p[3] == 0 { [221, 221, 221, 255] } else { *p };
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("cog-browser-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let shot = dir.join("shot.png");
+    let url = format!("{}/#{z}/{clat}/{clon}", s.base);
+    let args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        "--force-device-scale-factor=1",
+        "--force-color-profile=srgb",
+        // Lay the page out at the screenshot's size from the start (without
+        // these, Chromium lays out 143 px shorter, then resizes: Leaflet's
+        // centring then rounds to a 1-pixel shift).
+        "--kiosk",
+        "--screen-info={0,0 512x512}",
+        "--window-size=512,512",
+        // Virtual time waits while requests are pending: the tiles load.
+        "--virtual-time-budget=10000",
+    ];
+    let (profile, shot_arg) = (
+        format!("--user-data-dir={}", dir.join("profile").display()),
+        format!("--screenshot={}", shot.display()),
+    );
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("timeout")
+            .arg("90")
+            .arg(&chromium)
+            .args(args)
+            .arg(profile)
+            .arg(shot_arg)
+            .arg(url)
+            .output()
+            .expect("run chromium")
+    })
+    .await
+    .unwrap();
+    assert!(shot.exists(), "no screenshot: {}", String::from_utf8_lossy(&out.stderr));
+    let (w, h, got) = rgba(&std::fs::read(&shot).unwrap());
+    assert_eq!((w, h), (512, 512));
+    let (mut compared, mut differ, mut imagery) = (0, 0, 0);
+    for row in 0..512 {
+        for col in 0..512 {
+            // The zoom control (top left) and the info box (top right).
+            if (col < 60 && row < 90) || (col > 280 && row < 50) {
+                continue;
+            }
+            let (g, e) = (got[row * 512 + col], want[row * 512 + col]);
+            compared += 1;
+            imagery += usize::from(e != [221, 221, 221, 255]);
+            differ += usize::from((0..3).any(|c| g[c].abs_diff(e[c]) > 2));
+        }
+    }
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(
+        imagery * 10 > compared * 4,
+        "the view is mostly background: {imagery} of {compared}"
+    );
+    assert!(
+        differ * 1000 <= compared,
+        "{differ} of {compared} screenshot pixels differ from the tiles"
+    );
 }

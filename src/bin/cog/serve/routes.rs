@@ -104,9 +104,10 @@ async fn page(State(state): Shared, Path(params): Params) -> Result<Response, Ap
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], INDEX_HTML).into_response())
 }
 
-async fn slash(State(state): Shared, Path(params): Params) -> Result<Redirect, ApiError> {
+async fn slash(State(state): Shared, Path(params): Params, RawQuery(raw): RawQuery) -> Result<Redirect, ApiError> {
     let s = source(&state, &params)?;
-    Ok(Redirect::permanent(&format!("/{}/", s.name)))
+    let query = raw.map_or(String::new(), |r| format!("?{r}"));
+    Ok(Redirect::permanent(&format!("/{}/{query}", s.name)))
 }
 
 async fn asset(Path(file): Path<String>) -> Result<Response, ApiError> {
