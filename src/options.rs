@@ -269,6 +269,25 @@ impl Options {
         self.with_block_caching(BlockCaching::Shared(cache))
     }
 
+    /// These options with one request budget and one block and one tile
+    /// cache for every reader opened with the result (a stack's files, a
+    /// tile server's sources), so many files stay within one memory and
+    /// concurrency bound; a budget or cache already shared is kept. Caches
+    /// key entries by object, so files never see each other's pixels.
+    pub fn shared(mut self) -> Options {
+        if self.request_budget().is_none() {
+            let budget = Arc::new(RequestBudget::new(self.max_concurrency()));
+            self = self.with_request_budget(budget);
+        }
+        if let BlockCaching::Own(bytes) = self.caching {
+            self = self.with_shared_block_cache(Arc::new(BlockCache::new(bytes)));
+        }
+        if let TileCaching::Own(bytes) = self.tile_caching {
+            self = self.with_tile_caching(TileCaching::Shared(Arc::new(TileCache::new(bytes))));
+        }
+        self
+    }
+
     /// Sets the decoded-tile cache: off, a budget of the reader's own, or shared.
     pub fn with_tile_caching(mut self, caching: TileCaching) -> Self {
         self.tile_caching = caching;

@@ -84,7 +84,7 @@ impl CogStack {
     /// caches, as [`CogStack::open`] opens them.
     pub async fn from_spec(spec: &StackSpec) -> Result<CogStack> {
         let settings = spec.readers.first().map(|r| r.settings.clone()).unwrap_or_default();
-        let options = super::stack::shared(Options::from_vars(settings)?);
+        let options = Options::from_vars(settings)?.shared();
         let readers = try_join_all(
             spec.readers
                 .iter()

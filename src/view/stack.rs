@@ -16,11 +16,10 @@ use ndarray::{Array3, ArrayView4, Axis as NdAxis};
 
 use crate::error::{Error, Result};
 use crate::geo::{Affine, Bounds, Crs, Window};
-use crate::options::{BlockCaching, Options, TileCaching};
+use crate::options::Options;
 use crate::raster::{ArrayData, DataType, Mask, MaskedArray, Nodata, Sample, dispatch};
 use crate::reader::CogReader;
 use crate::request::{Placement, Raster, ReadRequest};
-use crate::source::{BlockCache, RequestBudget, TileCache};
 
 use super::focus::{Axis, Focus, invalid};
 
@@ -74,22 +73,6 @@ impl StackOptions {
         self.options = options;
         self
     }
-}
-
-/// `o` with one request budget and one block and tile cache for all the
-/// files that use the result (a cache or budget already shared is kept).
-pub(crate) fn shared(mut o: Options) -> Options {
-    if o.request_budget().is_none() {
-        let budget = Arc::new(RequestBudget::new(o.max_concurrency()));
-        o = o.with_request_budget(budget);
-    }
-    if let BlockCaching::Own(bytes) = *o.block_caching() {
-        o = o.with_shared_block_cache(Arc::new(BlockCache::new(bytes)));
-    }
-    if let TileCaching::Own(bytes) = *o.tile_caching() {
-        o = o.with_tile_caching(TileCaching::Shared(Arc::new(TileCache::new(bytes))));
-    }
-    o
 }
 
 /// One file of a stack and where its full-resolution origin lies in the
@@ -300,7 +283,7 @@ impl CogStack {
     /// size unless [`StackOptions::allow_different_shapes`]; a file that
     /// differs is an [`Error::Mismatch`] naming it and what differs.
     pub async fn open<S: AsRef<str>>(urls: &[S], options: StackOptions) -> Result<CogStack> {
-        let o = shared(options.options.clone());
+        let o = options.options.clone().shared();
         let readers = try_join_all(urls.iter().map(|u| CogReader::open_with(u.as_ref(), o.clone()))).await?;
         Self::from_readers(readers, &options)
     }

@@ -131,6 +131,10 @@ async fn source(name: String, src: &str, options: Options) -> Result<Source> {
 /// Opens every source concurrently, binds, prints the address and serves
 /// until the process is stopped.
 pub async fn run(args: ServeArgs, options: Options) -> Result<()> {
+    // One block cache, one decoded-tile cache and one request budget for
+    // all sources: memory and upstream concurrency stay bounded however
+    // many files are served.
+    let options = options.shared();
     let names = names(&args.srcs);
     let opened = try_join_all(
         names
