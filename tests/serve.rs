@@ -65,15 +65,6 @@ impl Drop for Serve {
     }
 }
 
-/// RGBA (or gray+alpha) PNG → (channels, pixels).
-fn decode_png(bytes: &[u8]) -> (usize, usize, Vec<u8>) {
-    let mut r = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().expect("png");
-    let mut buf = vec![0; r.output_buffer_size().expect("size")];
-    let info = r.next_frame(&mut buf).expect("frame");
-    buf.truncate(info.buffer_size());
-    (info.width as usize, info.color_type.samples(), buf)
-}
-
 /// rio-tiler's tile of a fixture: (data as f64, mask) of case `case`.
 fn rio_tiler_tile(stem: &str, case: &str) -> (Vec<f64>, Vec<bool>) {
     let dir = fixtures_dir().join(format!("{stem}.xyz"));
@@ -97,18 +88,13 @@ fn partial_case(stem: &str) -> (u64, u64, u64, String) {
     (n("z"), n("x"), n("y"), c["arrays"].as_str().unwrap().to_string())
 }
 
-/// Checks a decoded gray+alpha picture against rio-tiler's tile.
-fn assert_same_as_rio_tiler(
-    what: &str,
-    channels: usize,
-    pixels: &[u8],
-    want: &(Vec<f64>, Vec<bool>),
-    map: impl Fn(f64) -> u8,
-) {
-    assert_eq!(channels, 2, "{what}: gray + alpha");
+/// Checks a decoded one-band picture (as RGBA) against rio-tiler's tile:
+/// gray where valid, transparent where masked.
+fn assert_same_as_rio_tiler(what: &str, pixels: &[[u8; 4]], want: &(Vec<f64>, Vec<bool>), map: impl Fn(f64) -> u8) {
+    assert_eq!(pixels.len(), want.0.len(), "{what}");
     let mut wrong = 0;
     for (i, (v, m)) in want.0.iter().zip(&want.1).enumerate() {
-        let (g, a) = (pixels[2 * i], pixels[2 * i + 1]);
+        let (g, a) = (pixels[i][0], pixels[i][3]);
         if a != if *m { 0 } else { 255 } || (!m && g != map(*v)) {
             wrong += 1;
         }
@@ -186,17 +172,17 @@ async fn endpoints_tiles_and_errors() {
     let want = rio_tiler_tile("u8_big_header", &case);
     let png = s.get(&format!("/tiles/{z}/{x}/{y}.png")).await;
     assert_eq!(png.headers()["content-type"], "image/png");
-    let (w, ch, px) = decode_png(&png.bytes().await.unwrap());
+    let (w, _, px) = rgba(&png.bytes().await.unwrap());
     assert_eq!(w, 256);
-    assert_same_as_rio_tiler("u8 PNG", ch, &px, &want, |v| v as u8);
+    assert_same_as_rio_tiler("u8 PNG", &px, &want, |v| v as u8);
     let webp = s.get(&format!("/tiles/{z}/{x}/{y}.webp")).await;
     assert_eq!(webp.headers()["content-type"], "image/webp");
     let bytes = webp.bytes().await.unwrap();
     let mut d = image_webp::WebPDecoder::new(std::io::Cursor::new(&bytes[..])).expect("webp");
-    let mut rgba = vec![0; d.output_buffer_size().expect("size")];
-    d.read_image(&mut rgba).expect("decode webp");
-    let ga: Vec<u8> = rgba.chunks(4).flat_map(|p| [p[0], p[3]]).collect();
-    assert_same_as_rio_tiler("u8 WebP", 2, &ga, &want, |v| v as u8);
+    let mut decoded = vec![0; d.output_buffer_size().expect("size")];
+    d.read_image(&mut decoded).expect("decode webp");
+    let px: Vec<[u8; 4]> = decoded.chunks(4).map(|p| [p[0], p[1], p[2], p[3]]).collect();
+    assert_same_as_rio_tiler("u8 WebP", &px, &want, |v| v as u8);
 
     // A u16 tile from the range server, rescaled as rio-tiler rescales.
     let (z, x, y, case) = partial_case("u16_deflate_pred2");
@@ -209,9 +195,9 @@ async fn endpoints_tiles_and_errors() {
         .get(&format!("/u16_deflate_pred2/tiles/{z}/{x}/{y}?rescale={lo},{hi}"))
         .await;
     assert_eq!(r.status(), 200);
-    let (_, ch, px) = decode_png(&r.bytes().await.unwrap());
+    let (_, _, px) = rgba(&r.bytes().await.unwrap());
     let rescale = |v: f64| ((v.clamp(lo, hi) - lo) / (hi - lo) * 255.0) as u8;
-    assert_same_as_rio_tiler("u16 rescaled", ch, &px, &want, rescale);
+    assert_same_as_rio_tiler("u16 rescaled", &px, &want, rescale);
 
     // Failures: 4xx with a JSON detail, and the server lives on.
     for (path, status) in [
