@@ -16,8 +16,10 @@ the same order for both servers. The client
 keeps --clients keep-alive connections busy (a thread each). Every answer
 must be 200, or 404 for a tile outside the image (counted); anything else
 is an error. Server CPU seconds come from /proc/PID/stat (utime + stime,
-all threads) around each pass; range requests from the range server's
-/__log. Raw results go to target/peers/serve_results.json. Asserts nothing.
+all threads) around each pass (the client's and the range server's are
+kept too: all three share the machine's cores); range requests from the
+range server's /__log. Raw results go to target/peers/serve_results.json.
+Asserts nothing.
 
 titiler runs in its own venv (benches/peers/serve.sh makes it): a FastAPI
 app with titiler.core's TilerFactory router, one uvicorn process, tiles at
@@ -170,7 +172,7 @@ class Server:
             self.proc.wait()
 
 
-def one_pass(server, tiles, clients):
+def one_pass(server, tiles, clients, range_pid=None):
     """Requests every tile once, `clients` at a time, over keep-alive connections."""
     local = threading.local()
 
@@ -196,11 +198,14 @@ def one_pass(server, tiles, clients):
                     return t, None, repr(e).encode()
 
     cpu0 = cpu_s(server.proc.pid)
+    others0 = time.process_time(), range_pid and cpu_s(range_pid)
     t0 = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
         answers = list(pool.map(fetch, tiles))
     wall = time.perf_counter() - t0
     cpu = cpu_s(server.proc.pid) - cpu0
+    client_cpu = time.process_time() - others0[0]
+    range_cpu = range_pid and cpu_s(range_pid) - others0[1]
     ok = [b for _, s, b in answers if s == 200]
     errors = [f"{t}: {s} {b[:200]!r}" for t, s, b in answers if s not in (200, 404)]
     bad_png = sum(1 for b in ok if not b.startswith(b"\x89PNG\r\n\x1a\n"))
@@ -212,6 +217,8 @@ def one_pass(server, tiles, clients):
         "tiles_per_s": len(tiles) / wall,
         "cpu_s": cpu,
         "cpu_s_per_100": cpu / len(tiles) * 100,
+        "client_cpu_s": client_cpu,
+        "range_server_cpu_s": range_cpu,
         "ok": len(ok),
         "not_found": sum(1 for _, s, _ in answers if s == 404),
         "not_found_tiles": [list(t) for t, s, _ in answers if s == 404],
@@ -222,7 +229,7 @@ def one_pass(server, tiles, clients):
     }
 
 
-def run_server(kind, args, rport, cog_url, tiles):
+def run_server(kind, args, rport, cog_url, tiles, range_pid=None):
     get(rport, f"/__latency?ms={args.latency}")
     get(rport, "/__clear")
     server = Server(kind, args, cog_url)
@@ -233,7 +240,7 @@ def run_server(kind, args, rport, cog_url, tiles):
         out = {"server": kind, "startup_requests": startup}
         for phase in ("cold", "warm"):
             get(rport, "/__clear")
-            res = one_pass(server, tiles, args.clients)
+            res = one_pass(server, tiles, args.clients, range_pid)
             log = json.loads(get(rport, "/__log"))
             res["requests"] = len(log)
             res["bytes"] = sum(e["bytes"] for e in log)
@@ -344,13 +351,15 @@ def main():
         for run in range(args.runs):
             order = servers if run % 2 == 0 else servers[::-1]
             for kind in order:
-                out = run_server(kind, args, rport, cog_url, tiles)
+                out = run_server(kind, args, rport, cog_url, tiles, rs.pid)
                 out["run"] = run
                 rows[kind].append(out)
                 c, w = out["cold"], out["warm"]
                 print(f"run {run + 1} {kind}: cold {c['tiles_per_s']:.1f} tiles/s {c['cpu_s']:.2f} CPU s "
                       f"{c['requests']} req (+{out['startup_requests']}), warm {w['tiles_per_s']:.1f} tiles/s "
                       f"{w['cpu_s']:.2f} CPU s {w['requests']} req, 404 {c['not_found']}/{w['not_found']}, "
+                      f"client/range-server CPU s cold {c['client_cpu_s']:.2f}/{c['range_server_cpu_s']:.2f} "
+                      f"warm {w['client_cpu_s']:.2f}/{w['range_server_cpu_s']:.2f}, "
                       f"errors {c['errors']}/{w['errors']}", flush=True)
                 results["runs"] = rows
                 with open(os.path.join(OUT, "serve_results.json"), "w") as f:
