@@ -117,6 +117,8 @@ async fn endpoints_tiles_and_errors() {
     assert!(page.headers()["access-control-allow-origin"] == "*");
     let html = page.text().await.unwrap();
     assert!(html.contains("/assets/leaflet.js") && html.contains("tilejson.json"));
+    let license = s.get("/assets/LICENSE-leaflet.txt").await.text().await.unwrap();
+    assert!(license.contains("BSD 2-Clause"), "Leaflet's licence is served");
     let js = s.get("/assets/leaflet.js").await;
     assert_eq!(js.headers()["content-type"], "text/javascript; charset=utf-8");
     assert!(js.text().await.unwrap().contains("Leaflet"));
