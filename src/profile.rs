@@ -161,7 +161,7 @@ impl Profile {
         // palette, as in GDAL.
         let colorinterp = (0..samples)
             .map(|i| match colorinterp(i) {
-                Some(ci) => ci.to_string(),
+                Some(ci) => gdal_color_name(ci).to_string(),
                 None if i == 0 && colormap.is_some() => "Palette".into(),
                 None => color_interp(img.photometric, i, samples, &img.extra_samples, img.compression).to_string(),
             })
@@ -216,8 +216,38 @@ impl Profile {
     }
 }
 
-/// The sample that GDAL reads as alpha: an ExtraSamples entry of 1
-/// (associated) or 2 (unassociated). ExtraSamples describe the last samples.
+/// GDAL's spelling of a colour interpretation name read from
+/// GDAL_METADATA (compared without case, as GDAL does; unknown names are
+/// "Undefined").
+fn gdal_color_name(name: &str) -> &'static str {
+    const NAMES: [&str; 19] = [
+        "Undefined",
+        "Gray",
+        "Palette",
+        "Red",
+        "Green",
+        "Blue",
+        "Alpha",
+        "Hue",
+        "Saturation",
+        "Lightness",
+        "Cyan",
+        "Magenta",
+        "Yellow",
+        "Black",
+        "YCbCr_Y",
+        "YCbCr_Cb",
+        "YCbCr_Cr",
+        "Pan",
+        "NIR",
+    ];
+    NAMES
+        .iter()
+        .find(|n| n.eq_ignore_ascii_case(name.trim()))
+        .copied()
+        .unwrap_or("Undefined")
+}
+
 /// GDAL's colour interpretation of sample `i` from the TIFF tags alone
 /// (GTiff's band set-up): the photometric's own samples (Gray, Palette,
 /// RGB, JPEG-compressed YCbCr read as RGB, CMYK), then ExtraSamples
@@ -251,6 +281,8 @@ fn color_interp(
     }
 }
 
+/// The sample that GDAL reads as alpha: an ExtraSamples entry of 1
+/// (associated) or 2 (unassociated). ExtraSamples describe the last samples.
 fn alpha_index(samples: u16, extra: &[ExtraSamples]) -> Option<usize> {
     let first_extra = usize::from(samples).checked_sub(extra.len())?;
     extra.iter().position(|e| e.is_alpha()).map(|p| first_extra + p)

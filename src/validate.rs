@@ -23,6 +23,8 @@ use crate::tiff::{BlockOrder, ImageIfd, TiffFile};
 const MAX_OVERVIEWS: usize = 30;
 /// rio-cogeo's size above which tiling and overviews are expected.
 const SMALL: u64 = 512;
+/// Notes one level's full check may add before counting the rest.
+const MAX_NOTES_PER_LEVEL: usize = 100;
 /// rio-cogeo's bound on the main IFD's offset.
 const MAX_MAIN_IFD_OFFSET: u64 = 300;
 
@@ -295,8 +297,9 @@ fn gdal_notes(
 
 /// GDAL's `full_check_band` without the leader and trailer bytes: blocks
 /// in row-major order when declared, and each mask block right after its
-/// image block (trailer, then leader) when interleaved. Every offender is
-/// named, as GDAL does.
+/// image block (trailer, then leader) when interleaved. Offenders are
+/// named as GDAL names them, the first [`MAX_NOTES_PER_LEVEL`] of a level,
+/// then how many more.
 fn full_check(
     notes: &mut Vec<String>,
     name: &str,
@@ -323,12 +326,21 @@ fn full_check(
     };
     let across = img.blocks_across();
     let blocks = usize::try_from(across.saturating_mul(img.blocks_down())).unwrap_or(usize::MAX);
+    let mut found = Vec::new();
+    let mut more = 0usize;
+    let mut note = |text: String| {
+        if found.len() < MAX_NOTES_PER_LEVEL {
+            found.push(text);
+        } else {
+            more += 1;
+        }
+    };
     let mut last = 0;
     for id in 0..blocks.min(offsets.len()) {
         let (x, y) = (id as u64 % across.max(1), id as u64 / across.max(1));
         let (mut offset, count) = at((offsets, counts), id);
         if offset > 0 && d.row_major && offset < last {
-            notes.push(format!(
+            note(format!(
                 "{name}: offset of block ({x}, {y}) is smaller than previous block"
             ));
         }
@@ -337,13 +349,13 @@ fn full_check(
             if offset > 0 && offset_mask > 0 {
                 let expected = offset.saturating_add(count).saturating_add(d.leader + d.trailer);
                 if offset_mask != expected {
-                    notes.push(format!(
+                    note(format!(
                         "Mask of {name}: for block ({x}, {y}), offset is {offset_mask}, whereas {expected} was expected"
                     ));
                 }
             } else if offset == 0 && offset_mask > 0 {
                 if d.row_major && offset_mask < last {
-                    notes.push(format!(
+                    note(format!(
                         "Mask of {name}: offset of block ({x}, {y}) is smaller than previous block"
                     ));
                 }
@@ -351,6 +363,10 @@ fn full_check(
             }
         }
         last = offset;
+    }
+    notes.extend(found);
+    if more > 0 {
+        notes.push(format!("{name}: {more} more blocks out of place"));
     }
 }
 

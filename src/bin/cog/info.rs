@@ -21,7 +21,8 @@ pub async fn run(src: &str, options: Options, as_json: bool) -> Result<()> {
     let cog = CogReader::open_with(src, options).await?;
     // Validation loads every image's offsets and byte counts at once (one
     // request at most past the header); the tile statistics reuse them.
-    let verdict = crate::validate::verdict(&cog, src).await?;
+    // A file too large to validate within the limits is still described.
+    let verdict = crate::validate::verdict(&cog, src).await.map_err(|e| e.to_string());
     let mut stats = Vec::new();
     for level in cog.levels() {
         stats.push(tile_bytes(&cog, level).await?);
@@ -149,7 +150,10 @@ fn corners(p: &Profile) -> (Corners, Option<Vec<[f64; 2]>>) {
     (map, lonlat)
 }
 
-fn to_json(cog: &CogReader, stats: &[TileBytes], verdict: &async_cog::Verdict) -> Json {
+/// The verdict, or why there is none.
+type Verdict = std::result::Result<async_cog::Verdict, String>;
+
+fn to_json(cog: &CogReader, stats: &[TileBytes], verdict: &Verdict) -> Json {
     let p: &Profile = cog.profile();
     let levels: Vec<Json> = cog
         .levels()
@@ -256,7 +260,10 @@ fn to_json(cog: &CogReader, stats: &[TileBytes], verdict: &async_cog::Verdict) -
         "lonlat_corners": lonlat.as_ref().map(|ll| Json::Object(corner_map.iter().zip(ll).map(|((k, _), v)| (k.to_string(), json!(v))).collect())),
         "proj4": p.epsg().and_then(async_cog::geo::proj4_of_epsg),
         "file_size": cog.object().size,
-        "cog": {"valid": verdict.is_valid(false), "errors": verdict.errors, "warnings": verdict.warnings, "gdal_notes": verdict.notes},
+        "cog": match verdict {
+            Ok(v) => json!({"valid": v.is_valid(false), "errors": v.errors, "warnings": v.warnings, "gdal_notes": v.notes}),
+            Err(e) => json!({"valid": null, "error": e}),
+        },
         "metadata": p.metadata,
         "colormap": p.colormap.as_ref().map(|c| c.len()),
         "pixel_is_point": p.raster_type == async_cog::geo::RasterType::PixelIsPoint,
@@ -292,7 +299,11 @@ fn digits(n: usize) -> usize {
 }
 
 /// rio-cogeo's verdict in one line.
-fn verdict_line(v: &async_cog::Verdict) -> String {
+fn verdict_line(v: &Verdict) -> String {
+    let v = match v {
+        Ok(v) => v,
+        Err(e) => return format!("unknown ({e})"),
+    };
     let warnings = match v.warnings.len() {
         0 => String::new(),
         1 => ", 1 warning".into(),
@@ -330,7 +341,7 @@ fn fmt_f(v: f64) -> String {
 
 /// The text report, as one string (written at once, so that a closed pipe
 /// is noticed in one place).
-fn text_report(cog: &CogReader, stats: &[TileBytes], verdict: &async_cog::Verdict) -> String {
+fn text_report(cog: &CogReader, stats: &[TileBytes], verdict: &Verdict) -> String {
     let mut out = String::new();
     let p = cog.profile();
     let yes = |b: bool| if b { "yes" } else { "no" };

@@ -17,16 +17,21 @@ use async_cog::{DataType, Error, MaskedArray, Result};
 pub enum Scale {
     /// 8-bit as it is, anything else stretched over the array's own range.
     Auto,
-    /// Stretch each band over its range (one range serves every band).
+    /// Stretch each shown band over its range (the first range serves a
+    /// band without one).
     Ranges(Vec<(f64, f64)>),
 }
 
 /// Interleaved 8-bit pixels: 1 (gray), 2 (gray, alpha), 3 (RGB) or 4
 /// (RGBA) channels.
 pub struct Picture {
+    /// Columns.
     pub width: u32,
+    /// Rows.
     pub height: u32,
+    /// Samples per pixel, 1 to 4.
     pub channels: usize,
+    /// Row-major, interleaved.
     pub pixels: Vec<u8>,
 }
 
@@ -35,8 +40,8 @@ impl Picture {
     pub fn of(array: &MaskedArray, scale: &Scale) -> Picture {
         let (bands, rows, cols) = array.shape();
         let shown = if bands >= 3 { 3 } else { bands.min(1) };
-        let values = array.data.to_f64_vec();
         let plane = rows * cols;
+        let values = array.data.to_f64_vec();
         let mask: Vec<bool> = array.mask.iter().copied().collect();
         let mut channels: Vec<Vec<u8>> = Vec::with_capacity(shown);
         for b in 0..shown {
@@ -44,7 +49,7 @@ impl Picture {
             let m = mask.get(b * plane..(b + 1) * plane).unwrap_or(&[]);
             channels.push(match scale {
                 Scale::Ranges(r) if !r.is_empty() => {
-                    let (lo, hi) = r.get(b).or(r.last()).copied().unwrap_or((0.0, 255.0));
+                    let (lo, hi) = r.get(b).or(r.first()).copied().unwrap_or((0.0, 255.0));
                     linear_rescale(v, lo, hi)
                 }
                 _ if array.data.dtype() == DataType::UInt8 => v.iter().map(|&x| x as u8).collect(),
@@ -98,7 +103,7 @@ impl Picture {
             2 => C::La8,
             _ => C::L8,
         };
-        if self.pixels.len() != self.width as usize * self.height as usize * self.channels {
+        if self.channels == 0 || self.pixels.len() != self.width as usize * self.height as usize * self.channels {
             return Err(Error::Internal("WebP: pixel buffer does not match its size".into()));
         }
         let mut out = Vec::new();
@@ -119,7 +124,7 @@ fn linear_rescale(values: &[f64], lo: f64, hi: f64) -> Vec<u8> {
             if v.is_nan() {
                 0
             } else {
-                ((v.clamp(lo, hi) - lo) / span * 255.0).clamp(0.0, 255.0) as u8
+                ((v.max(lo).min(hi) - lo) / span * 255.0).clamp(0.0, 255.0) as u8
             }
         })
         .collect()

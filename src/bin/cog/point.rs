@@ -18,6 +18,7 @@ fn epsg(text: &str) -> Result<u32> {
     })
 }
 
+/// Reads the point and prints the report (or JSON).
 pub async fn run(src: &str, (x, y): (f64, f64), crs: Option<&str>, as_json: bool, options: Options) -> Result<()> {
     let code = crs.map(epsg).transpose()?;
     let cog = CogReader::open_with(src, options).await?;

@@ -15,7 +15,7 @@ mod routes;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_cog::{CogReader, Options, Result, Window};
+use async_cog::{CogReader, Options, Result};
 use futures::future::try_join_all;
 use tokio::sync::Semaphore;
 
@@ -34,19 +34,21 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 8080)]
     port: u16,
     /// Tiles read at once; more wait.
-    #[arg(long, default_value_t = 16)]
-    max_concurrent: usize,
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=4096))]
+    max_concurrent: u16,
 }
 
 /// One served COG.
 pub(crate) struct Source {
+    /// Its routes' prefix: `/{name}/`.
     pub name: String,
+    /// The reader every request uses.
     pub cog: CogReader,
     /// (minzoom, maxzoom) as rio-tiler gives them.
     pub zooms: (u8, u8),
     /// West, south, east, north in degrees.
     pub lonlat: [f64; 4],
-    /// Per-band (min, max) of the coarsest level, to stretch non-8-bit
+    /// Per-band (min, max) of a 1024-pixel preview, to stretch non-8-bit
     /// data the same way on every tile when a request gives no `rescale`.
     pub auto_rescale: Option<Vec<(f64, f64)>>,
 }
@@ -102,15 +104,15 @@ async fn source(name: String, src: &str, options: Options) -> Result<Source> {
     let auto_rescale = if p.dtype == async_cog::DataType::UInt8 {
         None
     } else {
-        let z = cog.levels().len().saturating_sub(1);
-        let level = cog.level(z)?;
-        let whole = Window::new(0, 0, level.width(), level.height());
-        let r = cog.read_window(whole, z).await?;
+        // rio-tiler's preview size: at most 1024 pixels a side, read from
+        // the overview GDAL would choose.
+        let r = cog.preview(1024).await?;
+        let (bands, rows, cols) = r.array.shape();
         let values = r.array.data.to_f64_vec();
         let mask: Vec<bool> = r.array.mask.iter().copied().collect();
-        let plane = (level.width() * level.height()) as usize;
+        let plane = rows * cols;
         Some(
-            (0..p.count)
+            (0..bands)
                 .map(|b| {
                     let span = b * plane..(b + 1) * plane;
                     valid_range(values.get(span.clone()).unwrap_or(&[]), mask.get(span).unwrap_or(&[]))
@@ -147,7 +149,7 @@ pub async fn run(args: ServeArgs, options: Options) -> Result<()> {
     let state = Arc::new(AppState {
         sources: opened,
         by_name,
-        permits: Semaphore::new(args.max_concurrent.max(1)),
+        permits: Semaphore::new(usize::from(args.max_concurrent)),
     });
     let addr = format!("{}:{}", args.host, args.port);
     let listener = tokio::net::TcpListener::bind(&addr)

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Redirect, Response};
@@ -26,11 +27,13 @@ const INDEX_HTML: &str = include_str!("assets/index.html");
 const LEAFLET_JS: &str = include_str!("assets/leaflet.js");
 const LEAFLET_CSS: &str = include_str!("assets/leaflet.css");
 const LEAFLET_LICENSE: &str = include_str!("assets/LICENSE-leaflet.txt");
+/// Most bands a request may name (a picture shows at most three).
+const MAX_BANDS: usize = 16;
 /// How long a tile request waits for a free reading slot.
 const QUEUE_WAIT: Duration = Duration::from_secs(30);
 
 type Shared = State<Arc<AppState>>;
-type Params = Path<HashMap<String, String>>;
+type Params = Result<Path<HashMap<String, String>>, PathRejection>;
 
 /// A failed request: a status and a JSON `{"detail": ...}` body.
 pub(crate) struct ApiError(StatusCode, String);
@@ -46,6 +49,7 @@ impl From<Error> for ApiError {
         let status = match &e {
             Error::TileOutsideBounds { .. } | Error::PointOutsideBounds { .. } => StatusCode::NOT_FOUND,
             Error::InvalidRequest { .. } => StatusCode::BAD_REQUEST,
+            Error::LimitExceeded { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::NotFound { .. } | Error::PermissionDenied { .. } | Error::Io { .. } | Error::Changed { .. } => {
                 StatusCode::BAD_GATEWAY
             }
@@ -53,6 +57,12 @@ impl From<Error> for ApiError {
         };
         ApiError(status, e.to_string())
     }
+}
+
+/// A route's parameters; a path axum cannot decode (bad percent-encoding)
+/// is a JSON 400 like every other failure.
+fn path(p: Params) -> Result<HashMap<String, String>, ApiError> {
+    p.map(|Path(m)| m).map_err(|e| bad(format!("bad path: {e}")))
 }
 
 fn bad(message: impl Into<String>) -> ApiError {
@@ -74,6 +84,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/{name}/tilejson.json", get(tilejson))
         .route("/{name}/tiles/{z}/{x}/{y}", get(tile))
         .fallback(|| async { ApiError(StatusCode::NOT_FOUND, "no such route".into()) })
+        .method_not_allowed_fallback(|| async { ApiError(StatusCode::METHOD_NOT_ALLOWED, "only GET is served".into()) })
         .layer(axum::middleware::map_response(cors))
         .with_state(state)
 }
@@ -99,18 +110,21 @@ fn source<'a>(state: &'a AppState, params: &HashMap<String, String>) -> Result<&
         .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, "no COG is served".into()))
 }
 
-async fn page(State(state): Shared, Path(params): Params) -> Result<Response, ApiError> {
+async fn page(State(state): Shared, params: Params) -> Result<Response, ApiError> {
+    let params = path(params)?;
     source(&state, &params)?;
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], INDEX_HTML).into_response())
 }
 
-async fn slash(State(state): Shared, Path(params): Params, RawQuery(raw): RawQuery) -> Result<Redirect, ApiError> {
+async fn slash(State(state): Shared, params: Params, RawQuery(raw): RawQuery) -> Result<Redirect, ApiError> {
+    let params = path(params)?;
     let s = source(&state, &params)?;
     let query = raw.map_or(String::new(), |r| format!("?{r}"));
     Ok(Redirect::permanent(&format!("/{}/{query}", s.name)))
 }
 
-async fn asset(Path(file): Path<String>) -> Result<Response, ApiError> {
+async fn asset(file: Result<Path<String>, PathRejection>) -> Result<Response, ApiError> {
+    let Path(file) = file.map_err(|e| bad(format!("bad path: {e}")))?;
     let (kind, body) = match file.as_str() {
         "leaflet.js" => ("text/javascript; charset=utf-8", LEAFLET_JS),
         "leaflet.css" => ("text/css; charset=utf-8", LEAFLET_CSS),
@@ -137,7 +151,8 @@ async fn cogs(State(state): Shared) -> Json<serde_json::Value> {
     ))
 }
 
-async fn info(State(state): Shared, Path(params): Params) -> Result<Json<serde_json::Value>, ApiError> {
+async fn info(State(state): Shared, params: Params) -> Result<Json<serde_json::Value>, ApiError> {
+    let params = path(params)?;
     let s = source(&state, &params)?;
     let p = s.cog.profile();
     Ok(Json(json!({
@@ -182,13 +197,17 @@ fn parse_query(raw: Option<&str>) -> Result<TileQuery, ApiError> {
                         .trim()
                         .parse()
                         .map_err(|_| bad(format!("bidx={v:?}: bands are 1-based integers")))?;
-                    q.bands.get_or_insert_with(Vec::new).push(b);
+                    let bands = q.bands.get_or_insert_with(Vec::new);
+                    if bands.len() >= MAX_BANDS {
+                        return Err(bad(format!("bidx: at most {MAX_BANDS} bands")));
+                    }
+                    bands.push(b);
                 }
             }
             "rescale" => {
-                let pair: Vec<f64> = v.split(',').filter_map(|x| x.trim().parse().ok()).collect();
-                match pair[..] {
-                    [lo, hi] if lo.is_finite() && hi.is_finite() && lo < hi => q.rescale.push((lo, hi)),
+                let pair: Result<Vec<f64>, _> = v.split(',').map(|x| x.trim().parse::<f64>()).collect();
+                match pair.as_deref().unwrap_or(&[]) {
+                    &[lo, hi] if lo.is_finite() && hi.is_finite() && lo < hi => q.rescale.push((lo, hi)),
                     _ => return Err(bad(format!("rescale={v:?}: give min,max with min < max"))),
                 }
             }
@@ -210,10 +229,11 @@ fn parse_query(raw: Option<&str>) -> Result<TileQuery, ApiError> {
 
 async fn tilejson(
     State(state): Shared,
-    Path(params): Params,
+    params: Params,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
+    let params = path(params)?;
     let s = source(&state, &params)?;
     let q = parse_query(raw.as_deref())?;
     let host = headers
@@ -240,7 +260,8 @@ async fn tilejson(
     })))
 }
 
-async fn tile(State(state): Shared, Path(params): Params, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+async fn tile(State(state): Shared, params: Params, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+    let params = path(params)?;
     let s = source(&state, &params)?;
     let q = parse_query(raw.as_deref())?;
     let number = |k: &str| params.get(k).map(String::as_str).unwrap_or("");
@@ -255,26 +276,35 @@ async fn tile(State(state): Shared, Path(params): Params, RawQuery(raw): RawQuer
     if let Some(b) = q.bands.iter().flatten().find(|&&b| b == 0 || b > count) {
         return Err(bad(format!("bidx={b}: the file has bands 1 to {count}")));
     }
-    let mut req = XyzRequest::new()
+    // The picture shows three bands (RGB) or one (gray): only those are read.
+    let requested = q.bands.clone().unwrap_or_else(|| (1..=count).collect());
+    let drawn: Vec<usize> = requested
+        .iter()
+        .copied()
+        .take(if requested.len() >= 3 { 3 } else { 1 })
+        .collect();
+    // rio-tiler: one range per requested band, or the first for all.
+    let range_of = |i: usize, b: usize| match &q.rescale[..] {
+        [] => s.auto_rescale.as_ref().and_then(|a| a.get(b.wrapping_sub(1)).copied()),
+        r if r.len() == requested.len() => r.get(i).copied(),
+        r => r.first().copied(),
+    };
+    let ranges: Vec<(f64, f64)> = drawn.iter().enumerate().filter_map(|(i, &b)| range_of(i, b)).collect();
+    let scale = if ranges.is_empty() {
+        Scale::Auto
+    } else {
+        Scale::Ranges(ranges)
+    };
+    let req = XyzRequest::new()
         .tile_size(q.tile_size)
         .resampling(q.resampling)
-        .outside(OutsideTile::Error);
-    if let Some(b) = q.bands.clone() {
-        req = req.bands(b);
-    }
+        .outside(OutsideTile::Error)
+        .bands(drawn);
     let _permit = tokio::time::timeout(QUEUE_WAIT, state.permits.acquire())
         .await
         .map_err(|_| ApiError(StatusCode::SERVICE_UNAVAILABLE, "too many tiles in flight".into()))?
         .map_err(|_| ApiError(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping".into()))?;
     let raster = s.cog.read_xyz_with(x, y, z, &req).await?;
-    let scale = match (&q.rescale[..], &s.auto_rescale) {
-        ([], Some(auto)) => {
-            let bands = q.bands.clone().unwrap_or_else(|| (1..=count).collect());
-            Scale::Ranges(bands.iter().filter_map(|b| auto.get(b - 1).copied()).collect())
-        }
-        ([], None) => Scale::Auto,
-        (r, _) => Scale::Ranges(r.to_vec()),
-    };
     let webp = format == "webp";
     let body = tokio::task::spawn_blocking(move || {
         let picture = Picture::of(&raster.array, &scale);
