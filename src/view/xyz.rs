@@ -215,8 +215,15 @@ impl CogReader {
             message: format!("{} has no CRS: it cannot be placed on a web map", self.url()),
         })?;
         let to_file = FromWebMercator::web_mercator_to(crs).map_err(|message| Error::InvalidRequest { message })?;
-        let transform = |xs: &mut [f64], ys: &mut [f64]| to_file.transform(xs, ys);
-        let (zl, coords) = self.xyz_coords(&b, size, req.resampling, &to_file, &transform)?;
+        // Projecting every pixel centre (up to 4096² of them) is CPU work:
+        // it runs on the blocking pool, not on the async runtime.
+        let (cog, resampling) = (self.clone(), req.resampling);
+        let (zl, coords) = tokio::task::spawn_blocking(move || {
+            let transform = |xs: &mut [f64], ys: &mut [f64]| to_file.transform(xs, ys);
+            cog.xyz_coords(&b, size, resampling, &to_file, &transform)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("projecting a tile's pixels failed: {e}")))??;
         let out_t = Affine::from_gdal([
             b.minx,
             (b.maxx - b.minx) / size as f64,
