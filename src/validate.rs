@@ -66,8 +66,8 @@ fn round_half_even(v: f64) -> u64 {
     r as u64
 }
 
-/// The IFDs GDAL would open as images, by chain index.
-fn images(tiff: &TiffFile) -> Vec<ImageIfd> {
+/// The IFDs GDAL would open as images, in chain order.
+pub(crate) fn images(tiff: &TiffFile) -> Vec<ImageIfd> {
     tiff.ifds.iter().filter_map(|i| ImageIfd::from_ifd(i).ok()).collect()
 }
 

@@ -4,15 +4,14 @@
 
 use super::CogReader;
 use crate::error::Result;
-use crate::tiff::ImageIfd;
-use crate::validate::{BlockArrays, Verdict, check};
+use crate::validate::{BlockArrays, Verdict, check, images};
 
 impl CogReader {
     /// rio-cogeo's verdict on the file's layout, with GDAL's stricter
     /// offset checks as notes. A side-car `.ovr` is not looked for: a
     /// caller that can see the file system adds that error itself.
     pub async fn validate(&self) -> Result<Verdict> {
-        let images: Vec<ImageIfd> = self.ifds().iter().filter_map(|i| ImageIfd::from_ifd(i).ok()).collect();
+        let images = images(self.tiff());
         let wanted: Vec<_> = images
             .iter()
             .flat_map(|i| [(i.ifd, i.offsets_tag()), (i.ifd, i.byte_counts_tag())])

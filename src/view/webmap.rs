@@ -70,7 +70,9 @@ fn zoom_for_res(res: f64) -> u8 {
 }
 
 impl CogReader {
-    fn to_crs(&self, epsg: u32) -> Result<CrsTransform> {
+    /// EPSG `epsg` → the file's CRS; an error when the file has none or it
+    /// cannot be reprojected.
+    pub(super) fn to_crs(&self, epsg: u32) -> Result<CrsTransform> {
         let crs = self.profile().crs.as_ref().ok_or_else(|| Error::InvalidRequest {
             message: format!("{} has no CRS: it cannot be placed on a map", self.url()),
         })?;
@@ -87,6 +89,20 @@ impl CogReader {
         envelope(&xs, &ys).ok_or_else(|| Error::InvalidRequest {
             message: format!("the bounds of {} do not project into EPSG:{epsg}", self.url()),
         })
+    }
+
+    /// The file's pixel size in the CRS `t` comes from (Web Mercator for
+    /// web maps), as GDALSuggestedWarpOutput2 first estimates it: the
+    /// transformed image diagonal over its diagonal in pixels. NaN when the
+    /// corners do not project.
+    pub(super) fn native_resolution(&self, t: &CrsTransform) -> f64 {
+        let p = self.profile();
+        let (w, h) = (p.width as f64, p.height as f64);
+        let (x0, y0) = p.transform.apply(0.0, 0.0);
+        let (x1, y1) = p.transform.apply(w, h);
+        let (mut xs, mut ys) = ([x0, x1], [y0, y1]);
+        t.inverse(&mut xs, &mut ys);
+        (xs[1] - xs[0]).hypot(ys[1] - ys[0]) / w.hypot(h)
     }
 
     /// [`CogReader::point`] for a point given in EPSG `epsg` (4326:
@@ -106,12 +122,7 @@ impl CogReader {
     pub fn web_map_zooms(&self) -> Result<(u8, u8)> {
         let p = self.profile();
         let t = self.to_crs(3857)?;
-        let (w, h) = (p.width as f64, p.height as f64);
-        let (x0, y0) = p.transform.apply(0.0, 0.0);
-        let (x1, y1) = p.transform.apply(w, h);
-        let (mut xs, mut ys) = ([x0, x1], [y0, y1]);
-        t.inverse(&mut xs, &mut ys);
-        let res = (xs[1] - xs[0]).hypot(ys[1] - ys[0]) / w.hypot(h);
+        let res = self.native_resolution(&t);
         let (mut ex, mut ey) = edge_points(&p.bounds);
         t.inverse(&mut ex, &mut ey);
         let extent = envelope(&ex, &ey);

@@ -151,13 +151,7 @@ impl CogReader {
     {
         let p = self.profile();
         let (w, h) = (p.width as f64, p.height as f64);
-        // The native resolution in Web Mercator (GDALSuggestedWarpOutput2).
-        let (x0, y0) = p.transform.apply(0.0, 0.0);
-        let (x1, y1) = p.transform.apply(w, h);
-        let (mut xs, mut ys) = ([x0, x1], [y0, y1]);
-        to_file.inverse(&mut xs, &mut ys);
-        let diagonal = (xs[1] - xs[0]).hypot(ys[1] - ys[0]);
-        let native = diagonal / w.hypot(h);
+        let native = self.native_resolution(to_file);
         let (ew, eh) = (b.maxx - b.minx, b.maxy - b.miny);
         let tile_res = ew / size as f64;
         let res = if native.is_finite() && native > 0.0 && native < tile_res {
@@ -211,10 +205,7 @@ impl CogReader {
         }
         let b = web_mercator_tile_bounds(x, y, z)?;
         let p = self.profile();
-        let crs = p.crs.as_ref().ok_or_else(|| Error::InvalidRequest {
-            message: format!("{} has no CRS: it cannot be placed on a web map", self.url()),
-        })?;
-        let to_file = FromWebMercator::web_mercator_to(crs).map_err(|message| Error::InvalidRequest { message })?;
+        let to_file = self.to_crs(3857)?;
         // Projecting every pixel centre (up to 4096² of them) is CPU work:
         // it runs on the blocking pool, not on the async runtime.
         let (cog, resampling) = (self.clone(), req.resampling);
